@@ -1,0 +1,79 @@
+/*
+ * hub.h — which rooms this instance holds, their replicas, and fan-out.
+ *
+ * The hub routes a connection's requests to its room's log and the log's
+ * records to the room's replica (room_apply), then fans the resulting events
+ * out: each event is encoded once into a frame and handed by reference to
+ * every local connection of the room. It answers requests when their record
+ * comes back from the log (the only order there is), keeps a ring of recent
+ * event frames per room for resume, and runs the grace timers that turn a
+ * dropped connection into a `leave` record.
+ *
+ * It uses room/, log/, wire/ and util/; it never touches lws. The net layer
+ * embeds a struct hub_conn in each WebSocket connection and gives the hub two
+ * operations on it (struct hub_io): queue a frame, and close.
+ */
+#ifndef PL_HUB_H
+#define PL_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/log.h"
+#include "util/frame.h"
+#include "wire/wire.h"
+
+struct hub;
+struct hub_room;
+
+struct hub_conn {
+	struct hub_room *room;          /* joined or joining */
+	uint64_t member;                /* 0 until joined */
+	bool busy;                      /* join/resume in flight */
+	struct hub_conn *prev, *next;   /* the room's local connections */
+};
+
+struct hub_io {
+	/* Queue a frame on a connection; the callee takes its own reference. */
+	void (*send)(struct hub_conn *hc, struct frame *f);
+	/* Close a connection after what is queued, with a close code. */
+	void (*close)(struct hub_conn *hc, int code, const char *reason);
+};
+
+struct hub_config {
+	unsigned grace_ms;        /* after a drop, before `leave` */
+	unsigned ring;            /* event frames kept per room for resume */
+	const uint8_t *secret;    /* server secret for tokens */
+	size_t secret_len;
+};
+
+struct uv_loop_s;
+struct hub *hub_new(struct uv_loop_s *loop, struct log *log, const struct hub_io *io,
+		    const struct hub_config *cfg);
+/* Stops timers and frees every room; connections must be gone. */
+void hub_free(struct hub *h);
+
+/* Handles one decoded request from a connection. */
+void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req);
+/* The connection is gone (not a `leave`): start its grace period. With
+ * `shutdown`, the server is stopping: no record is appended. */
+void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown);
+
+
+struct hub_summary {
+	char title[4 * 120 + 1];
+	int64_t created;
+	size_t members, online;
+	bool ended;
+};
+/* HTTP: a room's public summary; 0 or PL_ENOTFOUND. */
+int hub_room_summary(struct hub *h, const char *id, struct hub_summary *out);
+
+/* HTTP: creates a room; fills id (17 bytes), key (23 bytes) and title. */
+int hub_create_room(struct hub *h, const char *title, size_t title_len, char *id, char *key,
+		    struct hub_summary *out);
+
+size_t hub_rooms(const struct hub *h);
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * filelog.c — the embedded log: an in-process sequencer over append-only
+ * files, one per room, under <dir>/rooms/<id>.log.
+ *
+ * Record layout (little-endian), see proto/PROTOCOL.md:
+ *   u32 len | u32 crc32c(seq..end) | u64 seq | i64 ts | msgpack (len - 16 bytes)
+ *
+ * Appends made during one loop iteration are batched: log_flush (called by
+ * the server once per iteration, before the net layer flushes) writes each
+ * dirty room's batch with one write() and only then delivers the records, so
+ * nothing is applied, fanned out or acknowledged before write() returned:
+ * killing the process loses nothing anyone has seen. fdatasync runs on the
+ * libuv thread pool at most every fsync_ms on duplicated descriptors, so it
+ * never blocks the loop and a room may be closed while its sync runs; a power
+ * loss can take at most that interval.
+ *
+ * On load, a record whose length runs past the end of the file, whose
+ * checksum fails or whose seq is not the next one ends the log: it is a torn
+ * write, so the file is cut there and the room loads without it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "log/log.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/text.h"
+#include "util/ulog.h"
+
+#define HDR 24 /* len, crc, seq, ts */
+#define MAX_RECORD (1u << 20)
+
+struct flroom {
+	struct log *log; /* first: see log.h */
+	struct filelog *fl;
+	struct log_room_cbs cbs;
+	void *ctx;
+	char id[64];
+	int fd;
+	uint64_t seq;
+	int64_t last_ts;
+	off_t size;          /* bytes stored */
+	struct buf pending;  /* encoded records not yet written */
+	struct flroom *next_dirty;
+	struct flroom *prev, *next; /* open rooms */
+	bool dirty;
+	bool unsynced;
+};
+
+struct filelog {
+	struct log base;
+	uv_loop_t *loop;
+	char *dir;
+	unsigned fsync_ms;
+	struct flroom *dirty;
+	struct flroom *open;     /* list of open rooms */
+	uv_idle_t kick;          /* keeps the loop from blocking while dirty */
+	uv_timer_t sync_timer;
+	bool sync_running;
+};
+
+struct sync_job {
+	uv_work_t req;
+	struct filelog *fl;
+	int nfd;
+	int fds[];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void path_of(const struct filelog *fl, const char *id, char *out, size_t n)
+{
+	snprintf(out, n, "%s/rooms/%s.log", fl->dir, id);
+}
+
+static struct log_room *fl_room_new(struct log *log, const char *id,
+				    const struct log_room_cbs *cbs, void *ctx)
+{
+	struct filelog *fl = (struct filelog *)log;
+	size_t idn = strlen(id);
+	/* ids come from the network: only a plain base64url name makes a path */
+	if (idn == 0 || idn >= sizeof(((struct flroom *)0)->id) || !util_is_b64url(id, idn))
+		return NULL;
+	struct flroom *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->log = log;
+	r->fl = fl;
+	r->cbs = *cbs;
+	r->ctx = ctx;
+	memcpy(r->id, id, idn + 1);
+	r->fd = -1;
+	buf_init(&r->pending);
+	return (struct log_room *)r;
+}
+
+/* Replays the file's records; cuts a torn tail. */
+static int replay(struct flroom *r)
+{
+	struct stat st;
+	if (fstat(r->fd, &st) < 0)
+		return PL_EIO;
+	size_t size = (size_t)st.st_size;
+	uint8_t *data = size ? malloc(size) : NULL;
+	if (size && !data)
+		return PL_ENOMEM;
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(r->fd, data + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(data);
+			return PL_EIO;
+		}
+		got += (size_t)n;
+	}
+	size_t off = 0;
+	while (off + 8 <= size) {
+		uint32_t len = get32(data + off), crc = get32(data + off + 4);
+		if (len < 16 || len > MAX_RECORD || off + 8 + len > size)
+			break;
+		const uint8_t *body = data + off + 8;
+		if (util_crc32c(0, body, len) != crc || get64(body) != r->seq + 1)
+			break;
+		struct log_rec rec = {.seq = get64(body), .ts = (int64_t)get64(body + 8),
+				      .data = body + 16, .len = len - 16};
+		r->seq = rec.seq;
+		r->last_ts = rec.ts;
+		r->cbs.record(r->ctx, &rec);
+		off += 8 + len;
+	}
+	free(data);
+	if (off < size) {
+		ULOG_W("room %s: dropping %zu bytes of torn or corrupt log tail at offset %zu",
+		       r->id, size - off, off);
+		if (ftruncate(r->fd, (off_t)off) < 0)
+			return PL_EIO;
+	}
+	r->size = (off_t)off;
+	return 0;
+}
+
+static int fl_room_load(struct log_room *lr, int flags)
+{
+	struct flroom *r = (struct flroom *)lr;
+	char path[4096];
+	path_of(r->fl, r->id, path, sizeof(path));
+	int oflags = O_RDWR | O_APPEND | O_CLOEXEC | ((flags & LOG_CREATE) ? O_CREAT | O_EXCL : 0);
+	r->fd = open(path, oflags, 0600);
+	int rc = 0;
+	if (r->fd < 0) {
+		rc = errno == ENOENT ? PL_ENOTFOUND : errno == EEXIST ? PL_EFORBIDDEN : PL_EIO;
+		if (rc == PL_EIO)
+			ULOG_E("room %s: open %s: %s", r->id, path, strerror(errno));
+	} else if (!(flags & LOG_CREATE)) {
+		rc = replay(r);
+	}
+	if (rc == 0) {
+		r->next = r->fl->open;
+		if (r->next)
+			r->next->prev = r;
+		r->fl->open = r;
+	}
+	r->cbs.ready(r->ctx, rc);
+	return rc;
+}
+
+/* An active idle handle makes the loop poll without blocking, so log_flush
+ * runs this iteration even when the append came from a timer. */
+static void kick_noop(uv_idle_t *h)
+{
+	(void)h;
+}
+
+static int fl_room_append(struct log_room *lr, const uint8_t *data, size_t len)
+{
+	struct flroom *r = (struct flroom *)lr;
+	if (r->fd < 0)
+		return PL_EUNAVAIL;
+	if (len + 16 > MAX_RECORD)
+		return PL_EBADREQ;
+	int64_t ts = now_ms();
+	if (ts < r->last_ts)
+		ts = r->last_ts; /* the wall clock stepped back: keep ts monotonic */
+	uint8_t hdr[HDR];
+	put32(hdr, (uint32_t)(len + 16));
+	put64(hdr + 8, r->seq + 1);
+	put64(hdr + 16, (uint64_t)ts);
+	uint32_t crc = util_crc32c(util_crc32c(0, hdr + 8, 16), data, len);
+	put32(hdr + 4, crc);
+	if (buf_reserve(&r->pending, HDR + len))
+		return PL_ENOMEM;
+	buf_append(&r->pending, hdr, HDR);
+	buf_append(&r->pending, data, len);
+	r->seq++;
+	r->last_ts = ts;
+	if (!r->dirty) {
+		r->dirty = true;
+		r->next_dirty = r->fl->dirty;
+		r->fl->dirty = r;
+		uv_idle_start(&r->fl->kick, kick_noop);
+	}
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Delivers a stored batch, or reports each of its records as failed. */
+static void each_record(struct flroom *r, const struct buf *batch, int err)
+{
+	const uint8_t *p = buf_data(batch), *end = p + batch->len;
+	while (p < end) {
+		uint32_t len = get32(p);
+		struct log_rec rec = {.seq = get64(p + 8), .ts = (int64_t)get64(p + 16),
+				      .data = p + HDR, .len = len - 16};
+		if (err == 0)
+			r->cbs.record(r->ctx, &rec);
+		else
+			r->cbs.failed(r->ctx, rec.data, rec.len, err);
+		p += 8 + len;
+	}
+}
+
+/* Writes a room's batch; on failure cuts the file back and rolls seq back. */
+static int write_batch(struct flroom *r, const struct buf *batch)
+{
+	int e = write_all(r->fd, buf_data(batch), batch->len);
+	if (e == 0) {
+		r->size += (off_t)batch->len;
+		if (r->fl->fsync_ms == 0)
+			fdatasync(r->fd);
+		else
+			r->unsynced = true;
+		return 0;
+	}
+	ULOG_E("room %s: log write failed: %s", r->id, strerror(-e));
+	if (ftruncate(r->fd, r->size) < 0)
+		ULOG_E("room %s: cannot cut the log back: %s", r->id, strerror(errno));
+	r->seq = get64(buf_data(batch) + 8) - 1;
+	return PL_EUNAVAIL;
+}
+
+/* The hub never frees a room from inside a record callback, so r stays
+ * valid while its batch is delivered. */
+static void fl_flush(struct log *log)
+{
+	struct filelog *fl = (struct filelog *)log;
+	while (fl->dirty) {
+		struct flroom *r = fl->dirty;
+		fl->dirty = r->next_dirty;
+		r->dirty = false;
+		/* deliveries may append again: those go to a fresh batch */
+		struct buf batch = r->pending;
+		buf_init(&r->pending);
+		int rc = write_batch(r, &batch);
+		each_record(r, &batch, rc);
+		if (!r->pending.mem && batch.cap <= 65536) {
+			buf_reset(&batch);
+			r->pending = batch; /* keep the allocation for the next batch */
+		} else {
+			buf_deinit(&batch);
+		}
+	}
+	uv_idle_stop(&fl->kick);
+}
+
+static void sync_work(uv_work_t *req)
+{
+	struct sync_job *job = req->data;
+	for (int i = 0; i < job->nfd; i++) {
+		if (fdatasync(job->fds[i]) < 0)
+			ULOG_E("log fdatasync: %s", strerror(errno));
+		close(job->fds[i]);
+	}
+}
+
+static void sync_done(uv_work_t *req, int status)
+{
+	struct sync_job *job = req->data;
+	(void)status;
+	job->fl->sync_running = false;
+	free(job);
+}
+
+static void sync_tick(uv_timer_t *t)
+{
+	struct filelog *fl = t->data;
+	if (fl->sync_running)
+		return;
+	int n = 0;
+	for (struct flroom *r = fl->open; r; r = r->next)
+		n += r->unsynced;
+	if (!n)
+		return;
+	struct sync_job *job = malloc(sizeof(*job) + (size_t)n * sizeof(int));
+	if (!job)
+		return;
+	job->fl = fl;
+	job->nfd = 0;
+	job->req.data = job;
+	for (struct flroom *r = fl->open; r; r = r->next) {
+		if (!r->unsynced)
+			continue;
+		int fd = dup(r->fd);
+		if (fd < 0)
+			continue;
+		job->fds[job->nfd++] = fd;
+		r->unsynced = false;
+	}
+	fl->sync_running = true;
+	if (uv_queue_work(fl->loop, &job->req, sync_work, sync_done) < 0) {
+		sync_work(&job->req);
+		sync_done(&job->req, 0);
+	}
+}
+
+static void fl_room_free(struct log_room *lr)
+{
+	struct flroom *r = (struct flroom *)lr;
+	if (r->dirty) { /* store what was appended, without delivering it */
+		struct flroom **pp = &r->fl->dirty;
+		while (*pp != r)
+			pp = &(*pp)->next_dirty;
+		*pp = r->next_dirty;
+		write_batch(r, &r->pending);
+	}
+	if (r->fd >= 0) {
+		if (r->unsynced)
+			fdatasync(r->fd);
+		close(r->fd);
+		if (r->prev)
+			r->prev->next = r->next;
+		else if (r->fl->open == r)
+			r->fl->open = r->next;
+		if (r->next)
+			r->next->prev = r->prev;
+	}
+	buf_deinit(&r->pending);
+	free(r);
+}
+
+static int fl_sync(struct log *log)
+{
+	struct filelog *fl = (struct filelog *)log;
+	fl_flush(log);
+	int rc = 0;
+	for (struct flroom *r = fl->open; r; r = r->next) {
+		if (r->unsynced && fdatasync(r->fd) < 0)
+			rc = PL_EIO;
+		r->unsynced = false;
+	}
+	return rc;
+}
+
+static void fl_free_closed(uv_handle_t *h)
+{
+	struct filelog *fl = h->data;
+	free(fl->dir);
+	free(fl);
+}
+
+static void fl_free(struct log *log)
+{
+	struct filelog *fl = (struct filelog *)log;
+	uv_timer_stop(&fl->sync_timer);
+	uv_idle_stop(&fl->kick);
+	uv_close((uv_handle_t *)&fl->sync_timer, NULL);
+	uv_close((uv_handle_t *)&fl->kick, fl_free_closed); /* closes run in order */
+}
+
+static const struct log_ops filelog_ops = {
+	.room_new = fl_room_new,
+	.room_load = fl_room_load,
+	.room_append = fl_room_append,
+	.room_free = fl_room_free,
+	.flush = fl_flush,
+	.sync = fl_sync,
+	.free = fl_free,
+};
+
+struct log *log_filelog_new(uv_loop_t *loop, const char *dir, unsigned fsync_ms)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/rooms", dir);
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || (mkdir(path, 0700) < 0 && errno != EEXIST)) {
+		ULOG_E("cannot create %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct filelog *fl = calloc(1, sizeof(*fl));
+	if (!fl || !(fl->dir = strdup(dir))) {
+		free(fl);
+		return NULL;
+	}
+	fl->base.ops = &filelog_ops;
+	fl->loop = loop;
+	fl->fsync_ms = fsync_ms;
+	uv_idle_init(loop, &fl->kick);
+	fl->kick.data = fl;
+	uv_timer_init(loop, &fl->sync_timer);
+	fl->sync_timer.data = fl;
+	uv_unref((uv_handle_t *)&fl->sync_timer);
+	if (fsync_ms)
+		uv_timer_start(&fl->sync_timer, sync_tick, fsync_ms, fsync_ms);
+	return &fl->base;
+}

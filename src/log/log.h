@@ -1,0 +1,102 @@
+/*
+ * log.h — the ordered per-room log, one interface over two backends.
+ *
+ * Every change to a room is appended to its log as a record (msgpack bytes,
+ * see proto/PROTOCOL.md "Log records"); the log gives it the next seq and a
+ * timestamp and delivers it, in seq order, to whoever holds the room open.
+ * The hub applies delivered records to its replica; it never applies a record
+ * it appended itself before the log delivers it, so every replica, on every
+ * instance, sees one order.
+ *
+ * Backends: filelog (embedded default, an in-process sequencer over
+ * append-only files) and, later, redislog. They share this vtable, like
+ * hiredis's adapters share one core.
+ *
+ * Life of a room handle:
+ *   lr = log_room_new(log, id, &cbs, ctx);   nothing happens yet
+ *   log_room_load(lr, flags);                replays existing records through
+ *                                            cbs.record, then calls cbs.ready
+ *                                            (maybe before returning)
+ *   log_room_append(lr, data, len);          delivered later through
+ *                                            cbs.record, never re-entrantly
+ *   log_room_free(lr);                       stops deliveries
+ * Records are delivered only after they are durable enough for the backend's
+ * promise (filelog: write() returned).
+ */
+#ifndef PL_LOG_H
+#define PL_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct log;
+struct log_room;
+
+struct log_rec {
+	uint64_t seq;
+	int64_t ts;            /* ms since the epoch, taken by the log */
+	const uint8_t *data;   /* msgpack record; borrowed for the callback */
+	size_t len;
+};
+
+struct log_room_cbs {
+	void (*record)(void *ctx, const struct log_rec *rec);
+	/* 0: loaded and live; PL_ENOTFOUND: no such room; other: failed. */
+	void (*ready)(void *ctx, int status);
+	/* An appended record could not be stored (it will never be delivered):
+	 * the hub answers its origin with a retryable error. */
+	void (*failed)(void *ctx, const uint8_t *data, size_t len, int err);
+};
+
+enum log_load_flags {
+	LOG_CREATE = 1, /* the room must not exist yet; make it */
+};
+
+struct log_ops {
+	struct log_room *(*room_new)(struct log *log, const char *id,
+				     const struct log_room_cbs *cbs, void *ctx);
+	int (*room_load)(struct log_room *lr, int flags);
+	int (*room_append)(struct log_room *lr, const uint8_t *data, size_t len);
+	void (*room_free)(struct log_room *lr);
+	/* Called once per loop iteration, before the net layer flushes: stores
+	 * what was appended since and delivers it. */
+	void (*flush)(struct log *log);
+	/* Makes everything appended so far durable (at shutdown). */
+	int (*sync)(struct log *log);
+	void (*free)(struct log *log);
+};
+
+struct log {
+	const struct log_ops *ops;
+};
+
+static inline struct log_room *log_room_new(struct log *log, const char *id,
+					    const struct log_room_cbs *cbs, void *ctx)
+{
+	return log->ops->room_new(log, id, cbs, ctx);
+}
+static inline int log_room_load(struct log_room *lr, int flags)
+{
+	return (*(struct log **)lr)->ops->room_load(lr, flags);
+}
+static inline int log_room_append(struct log_room *lr, const uint8_t *data, size_t len)
+{
+	return (*(struct log **)lr)->ops->room_append(lr, data, len);
+}
+static inline void log_room_free(struct log_room *lr)
+{
+	if (lr)
+		(*(struct log **)lr)->ops->room_free(lr);
+}
+static inline int log_sync(struct log *log) { return log->ops->sync(log); }
+static inline void log_flush(struct log *log) { log->ops->flush(log); }
+static inline void log_free(struct log *log) { if (log) log->ops->free(log); }
+
+/* Every backend's struct log_room starts with its struct log pointer. */
+
+struct uv_loop_s;
+/* The embedded backend: rooms are files under dir/rooms/; fsync at most every
+ * fsync_ms (0: after every batch). */
+struct log *log_filelog_new(struct uv_loop_s *loop, const char *dir, unsigned fsync_ms);
+
+#endif

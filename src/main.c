@@ -1,0 +1,290 @@
+/*
+ * main.c — potluckd: flags and environment, wiring, signals, shutdown.
+ *
+ * One thread, one libuv loop. The modules are wired here and nowhere else:
+ * the log (embedded filelog), the hub on top of it, and the net layer on
+ * top of the hub. Once per loop iteration, a check handle first lets the log
+ * store and deliver what was appended, then lets the net layer flush what
+ * that queued: appends and writes are batched per iteration.
+ *
+ * SIGINT/SIGTERM: every connection is closed with 1001 (clients resume on
+ * reconnect), the log is flushed and synced, and the process exits 0. A
+ * second signal exits at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "hub/hub.h"
+#include "log/log.h"
+#include "net/net.h"
+#include "util/crypto.h"
+#include "util/err.h"
+#include "util/ulog.h"
+#include "version.h"
+
+struct config {
+	const char *host;
+	int port;
+	const char *data_dir;
+	const char *web_root;
+	const char *secret_file;
+	unsigned grace_s;
+	unsigned fsync_ms;
+};
+
+struct server {
+	uv_loop_t loop;
+	struct config cfg;
+	struct log *log;
+	struct hub *hub;
+	struct net *net;
+	uv_check_t check;
+	uv_signal_t sigint, sigterm;
+	bool stopping;
+	uint8_t secret[32];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: potluckd [options]\n"
+		"\n"
+		"A real-time discussion server for lunch-and-learn and peer-learning sessions.\n"
+		"\n"
+		"  --host ADDR        address to listen on        (POTLUCK_HOST, default 127.0.0.1)\n"
+		"  --port N           port to listen on           (POTLUCK_PORT, default 8080)\n"
+		"  --data-dir DIR     embedded log and secret     (POTLUCK_DATA_DIR, default ./data)\n"
+		"  --web-root DIR     the built web app           (POTLUCK_WEB_ROOT, default ./web/dist)\n"
+		"  --log-level LVL    debug, info, warn or error  (POTLUCK_LOG_LEVEL, default info)\n"
+		"  --grace SECONDS    a dropped member's grace    (POTLUCK_GRACE, default 30)\n"
+		"  --fsync-ms MS      fsync interval, 0 = always  (POTLUCK_FSYNC_MS, default 1000)\n"
+		"  --secret-file F    shared server secret        (POTLUCK_SECRET_FILE, default DIR/secret)\n"
+		"  --help             this text\n"
+		"  --version          the version\n");
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || *s == '-')
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int set_option(struct config *c, const char *name, const char *val)
+{
+	unsigned u;
+	if (!strcmp(name, "host")) {
+		c->host = val;
+	} else if (!strcmp(name, "port")) {
+		if (parse_uint(val, 65535, &u))
+			return -1;
+		c->port = (int)u;
+	} else if (!strcmp(name, "data-dir")) {
+		c->data_dir = val;
+	} else if (!strcmp(name, "web-root")) {
+		c->web_root = val;
+	} else if (!strcmp(name, "secret-file")) {
+		c->secret_file = val;
+	} else if (!strcmp(name, "log-level")) {
+		int l = ulog_parse(val);
+		if (l < 0)
+			return -1;
+		ulog_min = (enum ulog_level)l;
+	} else if (!strcmp(name, "grace")) {
+		if (parse_uint(val, 86400, &c->grace_s))
+			return -1;
+	} else if (!strcmp(name, "fsync-ms")) {
+		if (parse_uint(val, 60000, &c->fsync_ms))
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const env_names[][2] = {
+	{"POTLUCK_HOST", "host"},         {"POTLUCK_PORT", "port"},
+	{"POTLUCK_DATA_DIR", "data-dir"}, {"POTLUCK_WEB_ROOT", "web-root"},
+	{"POTLUCK_LOG_LEVEL", "log-level"}, {"POTLUCK_GRACE", "grace"},
+	{"POTLUCK_FSYNC_MS", "fsync-ms"}, {"POTLUCK_SECRET_FILE", "secret-file"},
+};
+
+/* Environment first, flags override. Returns 0, 1 (exit 0) or -1. */
+static int configure(struct config *c, int argc, char **argv)
+{
+	*c = (struct config){.host = "127.0.0.1", .port = 8080, .data_dir = "./data",
+			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000};
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
+		const char *v = getenv(env_names[i][0]);
+		if (v && *v && set_option(c, env_names[i][1], v)) {
+			fprintf(stderr, "potluckd: bad value for %s: %s\n", env_names[i][0], v);
+			return -1;
+		}
+	}
+	static const struct option opts[] = {
+		{"host", required_argument, 0, 0},     {"port", required_argument, 0, 0},
+		{"data-dir", required_argument, 0, 0}, {"web-root", required_argument, 0, 0},
+		{"log-level", required_argument, 0, 0}, {"grace", required_argument, 0, 0},
+		{"fsync-ms", required_argument, 0, 0}, {"secret-file", required_argument, 0, 0},
+		{"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+		{0, 0, 0, 0},
+	};
+	int idx, ch;
+	while ((ch = getopt_long(argc, argv, "hV", opts, &idx)) != -1) {
+		if (ch == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (ch == 'V') {
+			printf("potluckd %s\n", POTLUCK_VERSION);
+			return 1;
+		}
+		if (ch != 0) {
+			usage(stderr);
+			return -1;
+		}
+		if (set_option(c, opts[idx].name, optarg)) {
+			fprintf(stderr, "potluckd: bad value for --%s: %s\n", opts[idx].name, optarg);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "potluckd: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the shared secret, creating it (0600) on first start. */
+static int load_secret(struct server *s)
+{
+	char path[4096];
+	if (s->cfg.secret_file)
+		snprintf(path, sizeof(path), "%s", s->cfg.secret_file);
+	else
+		snprintf(path, sizeof(path), "%s/secret", s->cfg.data_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !s->cfg.secret_file) {
+		uint8_t fresh[32];
+		if (util_random(fresh, sizeof(fresh)))
+			return -1;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			ssize_t w = write(fd, fresh, sizeof(fresh));
+			if (w != (ssize_t)sizeof(fresh) || fsync(fd) < 0) {
+				close(fd);
+				unlink(path);
+				ULOG_E("cannot write %s", path);
+				return -1;
+			}
+			close(fd);
+			ULOG_I("created a new server secret in %s", path);
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		ULOG_E("cannot read the secret %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ssize_t n = read(fd, s->secret, sizeof(s->secret));
+	close(fd);
+	if (n < 16) {
+		ULOG_E("the secret in %s is shorter than 16 bytes", path);
+		return -1;
+	}
+	if (n < (ssize_t)sizeof(s->secret)) /* a short secret file: stretch it */
+		util_sha256(s->secret, (size_t)n, s->secret);
+	return 0;
+}
+
+static void on_check(uv_check_t *h)
+{
+	struct server *s = h->data;
+	log_flush(s->log);
+	if (s->net)
+		net_flush(s->net);
+}
+
+static void finish(void *arg)
+{
+	struct server *s = arg;
+	log_flush(s->log);
+	net_free(s->net);
+	s->net = NULL;
+	hub_free(s->hub);
+	s->hub = NULL;
+	if (log_sync(s->log))
+		ULOG_E("the log could not be synced to disk");
+	log_free(s->log);
+	s->log = NULL;
+	uv_check_stop(&s->check);
+	uv_close((uv_handle_t *)&s->check, NULL);
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	ULOG_I("stopped");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct server *s = h->data;
+	if (s->stopping) {
+		ULOG_W("second signal: exiting now");
+		log_sync(s->log);
+		_exit(1);
+	}
+	s->stopping = true;
+	ULOG_I("%s: closing connections and flushing the log", strsignal(signum));
+	net_shutdown(s->net, finish, s);
+}
+
+int main(int argc, char **argv)
+{
+	static struct server s;
+	int rc = configure(&s.cfg, argc, argv);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	signal(SIGPIPE, SIG_IGN);
+	if (uv_loop_init(&s.loop))
+		return 1;
+	s.log = log_filelog_new(&s.loop, s.cfg.data_dir, s.cfg.fsync_ms);
+	if (!s.log || load_secret(&s))
+		return 1;
+	struct hub_config hcfg = {.grace_ms = s.cfg.grace_s * 1000, .ring = 1024,
+				  .secret = s.secret, .secret_len = sizeof(s.secret)};
+	s.hub = hub_new(&s.loop, s.log, &net_hub_io, &hcfg);
+	struct net_config ncfg = {.host = s.cfg.host, .port = s.cfg.port,
+				  .web_root = s.cfg.web_root, .max_msg = WIRE_MAX_MSG,
+				  .queue_bytes = 1 << 20, .queue_frames = 4096, .rate = 20,
+				  .burst = 40};
+	if (!s.hub || !(s.net = net_new(&s.loop, &ncfg, s.hub)))
+		return 1;
+	uv_check_init(&s.loop, &s.check);
+	s.check.data = &s;
+	uv_check_start(&s.check, on_check);
+	uv_unref((uv_handle_t *)&s.check);
+	uv_signal_init(&s.loop, &s.sigint);
+	uv_signal_init(&s.loop, &s.sigterm);
+	s.sigint.data = s.sigterm.data = &s;
+	uv_signal_start(&s.sigint, on_signal, SIGINT);
+	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+	ULOG_I("potluckd %s listening on http://%s:%d (data in %s, web app from %s)",
+	       POTLUCK_VERSION, s.cfg.host, s.cfg.port, s.cfg.data_dir, s.cfg.web_root);
+	uv_run(&s.loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&s.loop) == UV_EBUSY) {
+		/* lws may leave handles that close on one more turn */
+		uv_run(&s.loop, UV_RUN_NOWAIT);
+		uv_loop_close(&s.loop);
+	}
+	return 0;
+}

@@ -1,0 +1,259 @@
+/*
+ * http.c — the HTTP routes: JSON API, health, and the static web app.
+ *
+ *   POST /api/rooms           create a room (JSON body {"title": ...})
+ *   GET  /api/rooms/{id}      a room's public summary
+ *   GET  /healthz             liveness and a few counts
+ *   GET  /r/{id}              the web app (a join link)
+ *   GET  /...                 files under --web-root
+ *
+ * JSON goes through jansson both ways. Responses are written from
+ * HTTP_WRITEABLE, as lws asks; files go through lws_serve_http_file. Static
+ * paths are confined to the web root: any "..", backslash or NUL is refused.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "net/net_int.h"
+#include "util/err.h"
+#include "util/ulog.h"
+#include "version.h"
+
+#define MAX_BODY 4096
+
+
+static const char security_headers[] =
+	"x-content-type-options: nosniff\x0d\x0a"
+	"referrer-policy: no-referrer\x0d\x0a";
+
+static const char html_headers[] =
+	"x-content-type-options: nosniff\x0d\x0a"
+	"referrer-policy: no-referrer\x0d\x0a"
+	"cache-control: no-cache\x0d\x0a"
+	"content-security-policy: default-src 'self'; connect-src 'self' ws: wss:; "
+	"img-src 'self' data:; style-src 'self'; frame-ancestors 'none'\x0d\x0a";
+
+/* Sends a JSON answer; takes ownership of obj. Returns lws's verdict. */
+static int send_json(struct lws *wsi, struct http_req *rq, unsigned status, json_t *obj)
+{
+	char *body = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (!body)
+		return -1;
+	size_t n = strlen(body);
+	rq->resp = malloc(LWS_PRE + n);
+	if (!rq->resp) {
+		free(body);
+		return -1;
+	}
+	memcpy(rq->resp + LWS_PRE, body, n);
+	rq->resp_len = n;
+	free(body);
+	uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+	if (lws_add_http_common_headers(wsi, status, "application/json", n, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+					(const unsigned char *)"nosniff", 7, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int send_error(struct lws *wsi, struct http_req *rq, unsigned status, const char *code,
+		      const char *msg)
+{
+	return send_json(wsi, rq, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+/* scheme://host of the request, for absolute links. */
+static void base_url(struct lws *wsi, char *out, size_t n)
+{
+	char host[256] = "", proto[16] = "";
+	if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+		strcpy(host, "localhost");
+	for (char *s = host; *s; s++) /* a Host header is no place for markup */
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *s))
+			*s = '_';
+	if (lws_hdr_custom_copy(wsi, proto, sizeof(proto), "x-forwarded-proto:", 18) <= 0 ||
+	    strcmp(proto, "https"))
+		strcpy(proto, "http");
+	snprintf(out, n, "%s://%s", proto, host);
+}
+
+static int create_room(struct net *n, struct lws *wsi, struct http_req *rq)
+{
+	if (rq->too_big)
+		return send_error(wsi, rq, 413, "too_large", "the body is over 4 KiB");
+	json_error_t jerr;
+	json_t *in = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
+	json_t *title = in ? json_object_get(in, "title") : NULL;
+	if (!in || !json_is_object(in) || !json_is_string(title)) {
+		json_decref(in);
+		return send_error(wsi, rq, 400, "bad_request",
+				  "send a JSON object with a string \"title\"");
+	}
+	char id[ROOM_ID_LEN + 1], key[32];
+	struct hub_summary s;
+	int rc = hub_create_room(n->hub, json_string_value(title), json_string_length(title), id,
+				 key, &s);
+	json_decref(in);
+	if (rc) {
+		unsigned status = rc == PL_EUNAVAIL || rc == PL_EIO ? 503 : 400;
+		if (rc == PL_EBADREQ)
+			return send_error(wsi, rq, status, "bad_request",
+					  "a title needs 1 to 120 visible characters");
+		return send_error(wsi, rq, status, pl_err_code(rc), pl_err_msg(rc));
+	}
+	char base[300], join[400], fac[450];
+	base_url(wsi, base, sizeof(base));
+	snprintf(join, sizeof(join), "%s/r/%s", base, id);
+	snprintf(fac, sizeof(fac), "%s#key=%s", join, key);
+	return send_json(wsi, rq, 201,
+			 json_pack("{s:s, s:s, s:s, s:s, s:s}", "room_id", id, "title", s.title,
+				   "join_url", join, "facilitator_url", fac, "facilitator_key", key));
+}
+
+static int room_summary(struct net *n, struct lws *wsi, struct http_req *rq, const char *id)
+{
+	struct hub_summary s;
+	int rc = hub_room_summary(n->hub, id, &s);
+	if (rc == PL_ENOTFOUND)
+		return send_error(wsi, rq, 404, "not_found", "no such room");
+	if (rc)
+		return send_error(wsi, rq, 503, "unavailable", pl_err_msg(rc));
+	return send_json(wsi, rq, 200,
+			 json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "room_id", id, "title", s.title,
+				   "created", (json_int_t)s.created, "members", (json_int_t)s.members,
+				   "online", (json_int_t)s.online, "ended", s.ended));
+}
+
+static const char *mime_of(const char *path)
+{
+	static const struct {
+		const char *ext, *mime;
+	} types[] = {
+		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+		{".png", "image/png"},                 {".ico", "image/x-icon"},
+		{".json", "application/json"},         {".map", "application/json"},
+		{".txt", "text/plain; charset=utf-8"}, {".woff2", "font/woff2"},
+	};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i].ext))
+			return types[i].mime;
+	return "application/octet-stream";
+}
+
+static int serve_file(struct net *n, struct lws *wsi, struct http_req *rq, const char *path)
+{
+	char file[4096];
+	if (path[0] != '/' || strstr(path, "..") || strchr(path, '\\') || strstr(path, "//"))
+		return send_error(wsi, rq, 404, "not_found", "no such file");
+	if (!strncmp(path, "/r/", 3) || !strcmp(path, "/"))
+		path = "/index.html";
+	snprintf(file, sizeof(file), "%s%s", n->web_root, path);
+	struct stat st;
+	if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return send_error(wsi, rq, 404, "not_found", "no such file");
+	const char *mime = mime_of(file);
+	const char *extra = strncmp(mime, "text/html", 9) ? security_headers : html_headers;
+	int rc = lws_serve_http_file(wsi, file, mime, extra, (int)strlen(extra));
+	if (rc < 0 || (rc > 0 && lws_http_transaction_completed(wsi)))
+		return -1;
+	return 0;
+}
+
+static int route(struct net *n, struct lws *wsi, struct http_req *rq, const char *path)
+{
+	bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+	bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+	if (!strcmp(path, "/healthz")) {
+		if (!get)
+			return send_error(wsi, rq, 405, "method_not_allowed", "use GET");
+		return send_json(wsi, rq, 200,
+				 json_pack("{s:s, s:s, s:I, s:I}", "status", "ok", "version",
+					   POTLUCK_VERSION, "rooms", (json_int_t)hub_rooms(n->hub),
+					   "connections", (json_int_t)n->nconns));
+	}
+	if (!strcmp(path, "/api/rooms")) {
+		if (!post)
+			return send_error(wsi, rq, 405, "method_not_allowed", "use POST");
+		char cl[24] = "";
+		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
+		    !strcmp(cl, "0"))
+			return create_room(n, wsi, rq); /* no body is coming */
+		return 0; /* answered when the body is complete */
+	}
+	if (!strncmp(path, "/api/rooms/", 11)) {
+		if (!get)
+			return send_error(wsi, rq, 405, "method_not_allowed", "use GET");
+		return room_summary(n, wsi, rq, path + 11);
+	}
+	if (!strncmp(path, "/api/", 5))
+		return send_error(wsi, rq, 404, "not_found", "no such endpoint");
+	if (!get)
+		return send_error(wsi, rq, 405, "method_not_allowed", "use GET");
+	return serve_file(n, wsi, rq, path);
+}
+
+int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		      size_t len)
+{
+	struct http_req *rq = user;
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct net *n = ctx ? lws_context_user(ctx) : NULL;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return 1; /* a WebSocket without the potluck.v1 subprotocol */
+	case LWS_CALLBACK_HTTP:
+		memset(rq, 0, sizeof(*rq));
+		return route(n, wsi, rq, in ? (const char *)in : "/");
+	case LWS_CALLBACK_HTTP_BODY:
+		if (rq->too_big || rq->body_len + len > MAX_BODY) {
+			rq->too_big = true;
+			return 0;
+		}
+		{
+			char *b = realloc(rq->body, rq->body_len + len + 1);
+			if (!b)
+				return -1;
+			memcpy(b + rq->body_len, in, len);
+			rq->body = b;
+			rq->body_len += len;
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return create_room(n, wsi, rq);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!rq || !rq->resp)
+			return 0;
+		{
+			int w = lws_write(wsi, rq->resp + LWS_PRE, rq->resp_len, LWS_WRITE_HTTP_FINAL);
+			free(rq->resp);
+			rq->resp = NULL;
+			free(rq->body);
+			rq->body = NULL;
+			rq->body_len = 0;
+			if (w < 0 || lws_http_transaction_completed(wsi))
+				return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (rq) {
+			free(rq->body);
+			free(rq->resp);
+			rq->body = NULL;
+			rq->resp = NULL;
+		}
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}

@@ -1,0 +1,68 @@
+/*
+ * net_int.h — what the files of net/ share: the context and a connection.
+ */
+#ifndef PL_NET_INT_H
+#define PL_NET_INT_H
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "net/net.h"
+#include "util/buf.h"
+
+#define NET_SCRATCH (64 * 1024)
+
+struct conn {
+	struct hub_conn hc;       /* first: the hub sees only this */
+	struct net *net;
+	struct lws *wsi;
+	struct conn *prev, *next; /* every WebSocket connection */
+	struct conn *flush_next;  /* on the flush list */
+	struct buf rx;            /* message being reassembled */
+	struct frame **q;         /* outbound ring of frame references */
+	uint32_t q_head, q_n, q_cap;
+	size_t q_bytes;
+	double tokens;            /* rate limit bucket */
+	uint64_t refill_ms;
+	uint32_t refused;         /* refused in a row */
+	int close_code;           /* set: close once the queue is out */
+	char close_reason[64];
+	bool queued;              /* on the flush list */
+	bool dead;                /* peer closed or write failed: write nothing */
+};
+
+struct http_req {
+	char *body;
+	size_t body_len;
+	bool too_big;
+	uint8_t *resp;  /* LWS_PRE + JSON */
+	size_t resp_len;
+};
+
+struct net {
+	uv_loop_t *loop;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct hub *hub;
+	struct net_config cfg;
+	char web_root[2048];
+	struct conn *conns;
+	size_t nconns;
+	struct conn *flush;
+	uint8_t *scratch;         /* LWS_PRE + NET_SCRATCH */
+	msgpack_unpacked u;
+	bool shutting_down;
+	void (*on_drained)(void *arg);
+	void *drained_arg;
+	uv_timer_t drain_timer;
+};
+
+int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len);
+int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		      size_t len);
+void net_conn_close(struct conn *c, int code, const char *reason);
+/* Called when the last connection is gone during shutdown. */
+void net_drained(struct net *n);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * ws.c — WebSocket connections: receive, validate, queue, corked writes.
+ *
+ * Receive: lws hands a message over in pieces (even a short one, with a
+ * small rx buffer); pieces are reassembled up to the message limit, then the
+ * whole message is rate-limited, decoded and handed to the hub. Protocol
+ * violations close only this connection: a text frame with 1008, bytes that
+ * are not one msgpack value with 1007, an oversize message with 1009.
+ *
+ * Send: the hub queues frame references (a broadcast frame is shared by all
+ * recipients; nothing is copied or encoded per recipient). A connection with
+ * queued frames goes on the flush list once. net_flush(), once per loop
+ * iteration, gives each one a single lws_write of all its queued bytes,
+ * gathered in one scratch buffer (a lone frame is written straight from its
+ * own memory). The kernel takes what it can; lws keeps the rest and arms
+ * POLLOUT, and until it has sent it (lws_partial_buffered) we write nothing
+ * more and let SERVER_WRITEABLE continue. So a steady connection costs one
+ * send() and no epoll_ctl per delivery.
+ *
+ * Backpressure: the queue is bounded in frames and bytes. A client that
+ * falls that far behind is closed with 4001 and resumes when it reconnects;
+ * nobody else waits for it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/net_int.h"
+#include "util/err.h"
+#include "util/ulog.h"
+#include "wire/wire.h"
+
+static struct conn *conn_of(struct hub_conn *hc)
+{
+	return (struct conn *)hc; /* hc is the first member */
+}
+
+static void q_clear(struct conn *c)
+{
+	while (c->q_n) {
+		frame_unref(c->q[c->q_head]);
+		c->q_head = (c->q_head + 1) % c->q_cap;
+		c->q_n--;
+	}
+	c->q_bytes = 0;
+}
+
+static void mark_for_flush(struct conn *c)
+{
+	if (!c->queued) {
+		c->queued = true;
+		c->flush_next = c->net->flush;
+		c->net->flush = c;
+	}
+}
+
+void net_conn_close(struct conn *c, int code, const char *reason)
+{
+	if (c->close_code || c->dead)
+		return;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	/* the close frame goes out from WRITEABLE once the queue is sent; a
+	 * peer that never reads is cut off by the timeout */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+	mark_for_flush(c);
+}
+
+static void hub_send(struct hub_conn *hc, struct frame *f)
+{
+	struct conn *c = conn_of(hc);
+	struct net *n = c->net;
+	if (c->dead || c->close_code)
+		return;
+	if (c->q_n >= n->cfg.queue_frames || c->q_bytes + f->len > n->cfg.queue_bytes) {
+		ULOG_I("connection too slow (%u frames, %zu bytes queued): closing", c->q_n,
+		       c->q_bytes);
+		q_clear(c);
+		net_conn_close(c, NET_CLOSE_SLOW, "too slow: resume to catch up");
+		return;
+	}
+	if (c->q_n == c->q_cap) {
+		uint32_t cap = c->q_cap ? c->q_cap * 2 : 8;
+		struct frame **q = malloc(cap * sizeof(*q));
+		if (!q) {
+			net_conn_close(c, 1011, "out of memory");
+			return;
+		}
+		for (uint32_t i = 0; i < c->q_n; i++)
+			q[i] = c->q[(c->q_head + i) % c->q_cap];
+		free(c->q);
+		c->q = q;
+		c->q_head = 0;
+		c->q_cap = cap;
+	}
+	c->q[(c->q_head + c->q_n) % c->q_cap] = frame_ref(f);
+	c->q_n++;
+	c->q_bytes += f->len;
+	mark_for_flush(c);
+}
+
+static void hub_close(struct hub_conn *hc, int code, const char *reason)
+{
+	net_conn_close(conn_of(hc), code, reason);
+}
+
+const struct hub_io net_hub_io = {
+	.send = hub_send,
+	.close = hub_close,
+};
+
+/* Writes as much of the queue as one scratch buffer holds, in one write. */
+static int conn_write(struct conn *c)
+{
+	struct net *n = c->net;
+	if (!c->q_n)
+		return 0;
+	struct frame *first = c->q[c->q_head];
+	const uint8_t *p;
+	size_t len = 0;
+	uint32_t taken = 0;
+	if (c->q_n == 1 || first->len > NET_SCRATCH) {
+		p = first->data; /* FRAME_HEADROOM leaves LWS_PRE in front */
+		len = first->len;
+		taken = 1;
+	} else {
+		uint8_t *dst = n->scratch + LWS_PRE;
+		while (taken < c->q_n) {
+			struct frame *f = c->q[(c->q_head + taken) % c->q_cap];
+			if (len + f->len > NET_SCRATCH)
+				break;
+			memcpy(dst + len, f->data, f->len);
+			len += f->len;
+			taken++;
+		}
+		p = dst;
+	}
+	int w = lws_write(c->wsi, (unsigned char *)p, len, LWS_WRITE_RAW);
+	for (uint32_t i = 0; i < taken; i++) {
+		struct frame *f = c->q[c->q_head];
+		c->q_bytes -= f->len;
+		frame_unref(f);
+		c->q_head = (c->q_head + 1) % c->q_cap;
+		c->q_n--;
+	}
+	if (w < 0) {
+		c->dead = true;
+		q_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
+void net_flush(struct net *n)
+{
+	struct conn *c = n->flush;
+	n->flush = NULL;
+	while (c) {
+		struct conn *next = c->flush_next;
+		c->queued = false;
+		if (c->dead) {
+			q_clear(c);
+		} else if (lws_partial_buffered(c->wsi) || c->close_code) {
+			/* lws still sends an earlier write, or a close frame must go
+			 * out from inside a callback: let WRITEABLE continue */
+			lws_callback_on_writable(c->wsi);
+		} else if (conn_write(c) == 0 && c->q_n) {
+			lws_callback_on_writable(c->wsi);
+		}
+		c = next;
+	}
+}
+
+static void unlink_from_flush(struct conn *c)
+{
+	if (!c->queued)
+		return;
+	struct conn **pp = &c->net->flush;
+	while (*pp && *pp != c)
+		pp = &(*pp)->flush_next;
+	if (*pp)
+		*pp = c->flush_next;
+	c->queued = false;
+}
+
+/* Refills the bucket; false if the request must be refused. */
+static bool rate_ok(struct conn *c)
+{
+	struct net *n = c->net;
+	uint64_t now = uv_now(n->loop);
+	c->tokens += (double)(now - c->refill_ms) * n->cfg.rate / 1000.0;
+	if (c->tokens > n->cfg.burst)
+		c->tokens = n->cfg.burst;
+	c->refill_ms = now;
+	if (c->tokens < 1.0)
+		return false;
+	c->tokens -= 1.0;
+	return true;
+}
+
+static void reply_error(struct conn *c, uint32_t id, bool has_id, int err, const char *msg)
+{
+	struct frame *f = wire_error(id, has_id, err, msg);
+	if (f) {
+		hub_send(&c->hc, f);
+		frame_unref(f);
+	}
+}
+
+/* Returns -1 when the connection must close (close reason already set). */
+static int on_message(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct net *n = c->net;
+	if (!rate_ok(c)) {
+		if (++c->refused >= 200) {
+			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+					 (unsigned char *)"flood", 5);
+			return -1;
+		}
+		reply_error(c, 0, false, PL_ERATE, NULL);
+		return 0;
+	}
+	c->refused = 0;
+	struct wire_req req;
+	bool has_id;
+	int rc = wire_decode_req(&n->u, p, len, &req, &has_id);
+	if (rc == PL_ECORRUPT) {
+		static const char why[] = "not a msgpack value";
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)why,
+				 sizeof(why) - 1);
+		return -1;
+	}
+	if (rc) {
+		reply_error(c, req.id, has_id, rc, NULL);
+		return 0;
+	}
+	hub_request(n->hub, &c->hc, &req);
+	return 0;
+}
+
+static int on_receive(struct conn *c, const uint8_t *in, size_t len)
+{
+	struct net *n = c->net;
+	if (c->dead || c->close_code)
+		return 0;
+	if (!lws_frame_is_binary(c->wsi)) {
+		static const char why[] = "text frames are not accepted; send binary msgpack";
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why,
+				 sizeof(why) - 1);
+		return -1;
+	}
+	if (c->rx.len + len > n->cfg.max_msg) {
+		static const char why[] = "message too big";
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why,
+				 sizeof(why) - 1);
+		return -1;
+	}
+	bool last = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
+	if (last && !c->rx.len) /* whole message in one piece: no copy */
+		return on_message(c, in, len);
+	if (buf_append(&c->rx, in, len))
+		return -1;
+	if (!last)
+		return 0;
+	int rc = on_message(c, buf_data(&c->rx), c->rx.len);
+	buf_reset(&c->rx);
+	if (c->rx.cap > 4096)
+		buf_deinit(&c->rx);
+	return rc;
+}
+
+static void on_established(struct net *n, struct conn *c, struct lws *wsi)
+{
+	memset(c, 0, sizeof(*c));
+	c->net = n;
+	c->wsi = wsi;
+	c->tokens = n->cfg.burst;
+	c->refill_ms = uv_now(n->loop);
+	buf_init(&c->rx);
+	c->next = n->conns;
+	if (c->next)
+		c->next->prev = c;
+	n->conns = c;
+	n->nconns++;
+	if (n->shutting_down)
+		net_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+}
+
+static void on_closed(struct net *n, struct conn *c)
+{
+	hub_conn_closed(n->hub, &c->hc, n->shutting_down);
+	unlink_from_flush(c);
+	q_clear(c);
+	free(c->q);
+	buf_deinit(&c->rx);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		n->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	n->nconns--;
+	if (n->shutting_down && !n->nconns)
+		net_drained(n);
+}
+
+/* Sends our close frame pre-framed, like every other frame, then lets lws
+ * hang up (it flushes anything the kernel did not take first). lws's own
+ * close path (lws_close_reason, then -1) does not get a close frame out
+ * from WRITEABLE on a connection written in raw mode. */
+static int send_close(struct conn *c)
+{
+	uint8_t fr[LWS_PRE + 4 + sizeof(c->close_reason)], *p = fr + LWS_PRE;
+	size_t rl = strlen(c->close_reason);
+	p[0] = 0x88; /* FIN, close */
+	p[1] = (uint8_t)(2 + rl);
+	p[2] = (uint8_t)(c->close_code >> 8);
+	p[3] = (uint8_t)c->close_code;
+	memcpy(p + 4, c->close_reason, rl);
+	lws_write(c->wsi, p, 4 + rl, LWS_WRITE_RAW);
+	c->dead = true;
+	return -1;
+}
+
+static int path_is_ws(struct lws *wsi)
+{
+	char uri[64];
+	int len = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+	return len > 0 && !strcmp(uri, "/ws");
+}
+
+int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct conn *c = user;
+	struct net *n = lws_context_user(lws_get_context(wsi));
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return path_is_ws(wsi) ? 0 : 1;
+	case LWS_CALLBACK_ESTABLISHED:
+		on_established(n, c, wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c->dead)
+			return 0;
+		if (lws_partial_buffered(wsi)) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (c->q_n) {
+			if (conn_write(c) < 0)
+				return -1;
+			if (c->q_n || c->close_code)
+				lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (c->close_code)
+			return send_close(c);
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		c->dead = true;
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		on_closed(n, c);
+		return 0;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,137 @@
+/*
+ * room.h — a room as a pure, deterministic state machine.
+ *
+ * Every change to a room is a record in its log; room_apply() applies one
+ * record (already decoded into a struct room_cmd) to a replica and reports
+ * the effects: whether the originating request is accepted or rejected (with
+ * a pl_err code) and which events the room's members should see. Every
+ * instance applies the same records in the same order and so holds the same
+ * state; the transcript export replays the same log through the same code.
+ *
+ * room_apply does no I/O and reads no clock and no randomness: the time is
+ * the record's `ts`, ids derive from `seq` (a member's id is the seq of its
+ * join record, a chat message's id is its own seq). It validates everything
+ * itself, permissions included: the hub's checks before appending are only a
+ * shortcut for a quick error reply.
+ *
+ * This module may use util/ only: never lws, uv, hiredis, msgpack or a clock.
+ *
+ * Ownership: struct room is storage the caller owns (room_init/room_deinit).
+ * Views in struct room_cmd are borrowed for the call. Pointers in the
+ * effects point into the room and stay valid until the next room_apply.
+ */
+#ifndef PL_ROOM_H
+#define PL_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROOM_ID_LEN 16
+#define ROOM_NAME_MAX 40     /* characters */
+#define ROOM_TITLE_MAX 120   /* characters */
+#define ROOM_CHAT_MAX 2000   /* characters */
+#define ROOM_RECENT_CHAT 50  /* messages kept for the snapshot */
+
+enum room_role { ROOM_PARTICIPANT = 0, ROOM_FACILITATOR = 1 };
+enum room_reason { ROOM_LEFT = 0, ROOM_TIMEOUT = 1 };
+
+struct room_member {
+	uint64_t id;       /* seq of its join record */
+	char *name;
+	uint8_t role;      /* enum room_role */
+	bool present;      /* joined and not left */
+	bool online;       /* has a live connection (else away, within grace) */
+	uint32_t epoch;    /* bumped by each attach; guards late detach/leave */
+	int64_t joined_ts;
+	int64_t left_ts;
+	uint32_t messages; /* chat messages sent */
+};
+
+struct room_chat {
+	uint64_t seq;
+	int64_t ts;
+	uint64_t from;
+	char *text;
+};
+
+struct room {
+	char id[ROOM_ID_LEN + 1];
+	char *title;
+	int64_t created;
+	uint8_t kh[32];    /* SHA-256 of the facilitator key */
+	bool exists;       /* a create record was applied */
+	bool ended;
+	uint64_t seq;      /* last applied */
+	struct room_member *members; /* every member ever, in join (= id) order */
+	size_t nmembers, cap;
+	size_t present;    /* members present */
+	struct room_chat recent[ROOM_RECENT_CHAT]; /* ring of the latest chat */
+	unsigned chat_head, chat_n;
+};
+
+enum room_cmd_kind {
+	ROOM_CREATE = 1,
+	ROOM_JOIN,
+	ROOM_ATTACH,
+	ROOM_DETACH,
+	ROOM_LEAVE,
+	ROOM_CHAT,
+};
+
+/* A decoded record. Strings are views (not NUL-terminated). */
+struct room_cmd {
+	enum room_cmd_kind kind;
+	uint64_t origin;          /* opaque reply routing; 0 if none */
+	uint64_t member;
+	uint32_t epoch;
+	bool has_epoch;
+	uint8_t reason;           /* enum room_reason */
+	const char *id;           /* create: room id */
+	size_t id_len;
+	const char *text;         /* create: title; join: name; chat: text */
+	size_t text_len;
+	uint8_t kh[32];           /* create: key hash; join: offered key hash */
+	bool has_kh;
+};
+
+enum room_ev_kind { ROOM_EV_JOINED = 1, ROOM_EV_LEFT, ROOM_EV_AWAY, ROOM_EV_BACK, ROOM_EV_CHAT };
+
+struct room_ev {
+	enum room_ev_kind kind;
+	const struct room_member *member;
+	const struct room_chat *chat;  /* ROOM_EV_CHAT */
+	uint8_t reason;                /* ROOM_EV_LEFT */
+};
+
+#define ROOM_FX_MAX 4
+
+struct room_fx {
+	int err;                  /* 0: accepted; else a pl_err for the origin */
+	uint64_t member;          /* join/attach accepted: the member */
+	struct room_ev ev[ROOM_FX_MAX];
+	unsigned nev;
+};
+
+void room_init(struct room *r);
+void room_deinit(struct room *r);
+
+/* Applies the record at `seq` (> r->seq) taken at `ts`. Never fails as a
+ * whole: a record that breaks a rule leaves the state unchanged and sets
+ * fx->err. Returns fx->err. */
+int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
+	       struct room_fx *fx);
+
+/* Lookup by id; NULL if never a member. */
+struct room_member *room_member(const struct room *r, uint64_t id);
+
+/* The recent chat ring, oldest first: i in [0, r->chat_n). */
+const struct room_chat *room_recent_chat(const struct room *r, unsigned i);
+
+/* Validation shared by room_apply and the hub's quick pre-checks. Each
+ * returns 0 or a pl_err and gives the trimmed view. */
+int room_check_name(const char *s, size_t n, const char **out, size_t *out_n);
+int room_check_title(const char *s, size_t n, const char **out, size_t *out_n);
+int room_check_chat(const char *s, size_t n, const char **out, size_t *out_n);
+
+#endif

@@ -1,0 +1,64 @@
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+void buf_init(struct buf *b)
+{
+	buf_init_head(b, 0);
+}
+
+void buf_init_head(struct buf *b, size_t head)
+{
+	b->mem = NULL;
+	b->head = head;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void buf_deinit(struct buf *b)
+{
+	free(b->mem);
+	b->mem = NULL;
+	b->len = b->cap = 0;
+}
+
+int buf_reserve(struct buf *b, size_t more)
+{
+	size_t need = b->head + b->len + more;
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *m = realloc(b->mem, cap);
+	if (!m)
+		return PL_ENOMEM;
+	b->mem = m;
+	b->cap = cap;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	int rc = buf_reserve(b, n);
+	if (rc)
+		return rc;
+	memcpy(b->mem + b->head + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->mem + b->head, b->mem + b->head + n, b->len - n);
+	b->len -= n;
+}

@@ -1,0 +1,33 @@
+/*
+ * buf.h — a growable byte buffer.
+ *
+ * struct buf is storage the caller owns (buf_init/buf_deinit). Appends grow it
+ * geometrically; on allocation failure they return PL_ENOMEM and leave the
+ * contents as they were. `head` bytes of headroom can be reserved in front of
+ * the data (buf_init_head) so a header can later be written in place without a
+ * copy: that is how frames get their WebSocket header.
+ */
+#ifndef PL_BUF_H
+#define PL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	uint8_t *mem;  /* allocation */
+	size_t head;   /* headroom in front of data */
+	size_t len;    /* data bytes, at mem + head */
+	size_t cap;    /* bytes allocated */
+};
+
+void buf_init(struct buf *b);
+void buf_init_head(struct buf *b, size_t head);
+void buf_deinit(struct buf *b);
+static inline uint8_t *buf_data(const struct buf *b) { return b->mem ? b->mem + b->head : NULL; }
+int buf_reserve(struct buf *b, size_t more);
+int buf_append(struct buf *b, const void *p, size_t n);
+static inline void buf_reset(struct buf *b) { b->len = 0; }
+/* Drops the first n data bytes. */
+void buf_consume(struct buf *b, size_t n);
+
+#endif

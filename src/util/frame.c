@@ -1,0 +1,49 @@
+#include "util/frame.h"
+
+#include <stdlib.h>
+
+struct frame *frame_from_buf(struct buf *b, uint64_t seq)
+{
+	if (!b->mem || b->head < 10)
+		return NULL;
+	struct frame *f = malloc(sizeof(*f));
+	if (!f)
+		return NULL;
+	size_t n = b->len, hl = n < 126 ? 2 : n <= 0xffff ? 4 : 10;
+	uint8_t *h = b->mem + b->head - hl;
+	h[0] = 0x82; /* FIN, binary */
+	if (hl == 2) {
+		h[1] = (uint8_t)n;
+	} else if (hl == 4) {
+		h[1] = 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+	}
+	f->refs = 1;
+	f->seq = seq;
+	f->data = h;
+	f->len = n + hl;
+	f->mem = b->mem;
+	b->mem = NULL;
+	b->len = b->cap = 0;
+	return f;
+}
+
+void frame_unref(struct frame *f)
+{
+	if (f && --f->refs == 0) {
+		free(f->mem);
+		free(f);
+	}
+}
+
+const uint8_t *frame_payload(const struct frame *f, size_t *len)
+{
+	size_t hl = (f->data[1] & 0x7f) < 126 ? 2 : (f->data[1] & 0x7f) == 126 ? 4 : 10;
+	*len = f->len - hl;
+	return f->data + hl;
+}

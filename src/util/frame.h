@@ -1,0 +1,40 @@
+/*
+ * frame.h — refcounted, pre-framed WebSocket messages.
+ *
+ * A frame holds one complete server-to-client WebSocket binary frame: header
+ * and payload, ready for the socket. Server frames are unmasked, so the same
+ * bytes serve every recipient: a broadcast event is encoded once into a frame
+ * and each recipient's outbound queue holds a reference (frame_ref/unref),
+ * never a copy. `seq` is the room log position of an event (0 for replies).
+ *
+ * frame_from_buf takes a buffer whose data is a msgpack payload and that was
+ * created with FRAME_HEADROOM bytes of headroom; it writes the header in
+ * place in front of the payload and takes ownership of the memory.
+ */
+#ifndef PL_FRAME_H
+#define PL_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* 10 bytes of WebSocket header at most, plus 16 of slack the net layer may use. */
+#define FRAME_HEADROOM 32
+
+struct frame {
+	uint32_t refs;
+	uint64_t seq;
+	const uint8_t *data;  /* header + payload */
+	size_t len;
+	uint8_t *mem;
+};
+
+/* Returns a frame with refs = 1, or NULL (b is then left to the caller). */
+struct frame *frame_from_buf(struct buf *b, uint64_t seq);
+static inline struct frame *frame_ref(struct frame *f) { f->refs++; return f; }
+void frame_unref(struct frame *f);
+/* The msgpack payload inside a frame (skips the WebSocket header). */
+const uint8_t *frame_payload(const struct frame *f, size_t *len);
+
+#endif

@@ -1,0 +1,167 @@
+#include "util/text.h"
+
+#include <string.h>
+
+/* Decodes one code point; returns its length, or 0 if invalid. */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return c ? 1 : 0;
+	}
+	size_t len;
+	uint32_t min;
+	if ((c & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, *cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, *cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, *cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+long util_utf8_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	long count = 0;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp;
+		if (p[i] && p[i] < 0x80) { /* fast path */
+			i++, count++;
+			continue;
+		}
+		size_t l = utf8_next(p + i, n - i, &cp);
+		if (!l)
+			return -1;
+		i += l, count++;
+	}
+	return count;
+}
+
+static bool is_space(uint32_t cp)
+{
+	return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85 || cp == 0xa0 ||
+	       cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
+const char *util_trim(const char *s, size_t n, size_t *out_n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, end = 0;
+	const char *start = NULL;
+	while (i < n) {
+		uint32_t cp;
+		size_t l = utf8_next(p + i, n - i, &cp);
+		if (!l)
+			l = 1, cp = 0;
+		if (!is_space(cp)) {
+			if (!start)
+				start = s + i;
+			end = i + l;
+		}
+		i += l;
+	}
+	if (!start) {
+		*out_n = 0;
+		return s;
+	}
+	*out_n = (size_t)(s + end - start);
+	return start;
+}
+
+static bool has_control(const char *s, size_t n, bool allow_space)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t cp;
+		size_t l = utf8_next(p + i, n - i, &cp);
+		if (!l)
+			return true;
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
+			if (!(allow_space && (cp == '\t' || cp == '\n')))
+				return true;
+		}
+		i += l;
+	}
+	return false;
+}
+
+bool util_has_control(const char *s, size_t n)
+{
+	return has_control(s, n, false);
+}
+
+bool util_has_control_but_space(const char *s, size_t n)
+{
+	return has_control(s, n, true);
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t util_b64url(const uint8_t *in, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+bool util_is_b64url(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !memchr(b64, s[i], 64))
+			return false;
+	return true;
+}
+
+/* Castagnoli polynomial, reflected, one table built on first use. */
+static uint32_t crc_table[256];
+
+uint32_t util_crc32c(uint32_t crc, const void *p, size_t n)
+{
+	if (!crc_table[1]) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+			crc_table[i] = c;
+		}
+	}
+	const uint8_t *b = p;
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}

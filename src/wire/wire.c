@@ -1,0 +1,500 @@
+/*
+ * wire.c — msgpack codec for requests, replies, events and log records.
+ *
+ * Encoders write straight into a buffer that keeps FRAME_HEADROOM bytes in
+ * front, so the WebSocket header goes in place and a frame costs one
+ * allocation for its bytes and one for its refcount: a broadcast event is
+ * encoded exactly once, whatever the room's size.
+ *
+ * Decoders walk the msgpack map once and pick known keys; unknown keys are
+ * ignored (forward compatibility), a known key with the wrong type is a
+ * bad_request, and every string is checked for UTF-8 here, so nothing past
+ * this file sees invalid text.
+ */
+#include "wire/wire.h"
+
+#include <string.h>
+
+#include "util/err.h"
+#include "util/text.h"
+
+/* ---- encoding ---------------------------------------------------------- */
+
+struct enc {
+	struct buf b;
+	msgpack_packer pk;
+	bool oom;
+};
+
+static int enc_write(void *data, const char *p, size_t n)
+{
+	struct enc *e = data;
+	if (buf_append(&e->b, p, n)) {
+		e->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void enc_init(struct enc *e, size_t head)
+{
+	buf_init_head(&e->b, head);
+	e->oom = false;
+	msgpack_packer_init(&e->pk, e, enc_write);
+}
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void pack_strn(msgpack_packer *pk, const char *s, size_t n)
+{
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void pack_key(msgpack_packer *pk, const char *k)
+{
+	pack_str(pk, k);
+}
+
+static struct frame *enc_frame(struct enc *e, uint64_t seq)
+{
+	struct frame *f = e->oom ? NULL : frame_from_buf(&e->b, seq);
+	if (!f)
+		buf_deinit(&e->b);
+	return f;
+}
+
+const char *wire_role(uint8_t role)
+{
+	return role == ROOM_FACILITATOR ? "facilitator" : "participant";
+}
+
+static void pack_member(msgpack_packer *pk, const struct room_member *m)
+{
+	msgpack_pack_map(pk, 4);
+	pack_key(pk, "id");
+	msgpack_pack_uint64(pk, m->id);
+	pack_key(pk, "name");
+	pack_str(pk, m->name);
+	pack_key(pk, "role");
+	pack_str(pk, wire_role(m->role));
+	pack_key(pk, "online");
+	if (m->online)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+/* {t, seq, ts, ...n more} */
+static void pack_event_head(msgpack_packer *pk, const char *t, uint64_t seq, int64_t ts, int more)
+{
+	msgpack_pack_map(pk, (size_t)(3 + more));
+	pack_key(pk, "t");
+	pack_str(pk, t);
+	pack_key(pk, "seq");
+	msgpack_pack_uint64(pk, seq);
+	pack_key(pk, "ts");
+	msgpack_pack_int64(pk, ts);
+}
+
+static void pack_chat_body(msgpack_packer *pk, const struct room *r, const struct room_chat *c)
+{
+	const struct room_member *m = room_member(r, c->from);
+	pack_key(pk, "from");
+	msgpack_pack_uint64(pk, c->from);
+	pack_key(pk, "name");
+	pack_str(pk, m ? m->name : "");
+	pack_key(pk, "text");
+	pack_str(pk, c->text);
+}
+
+struct frame *wire_event(const struct room *r, uint64_t seq, int64_t ts, const struct room_ev *ev)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	msgpack_packer *pk = &e.pk;
+	switch (ev->kind) {
+	case ROOM_EV_JOINED:
+		pack_event_head(pk, "joined", seq, ts, 1);
+		pack_key(pk, "member");
+		pack_member(pk, ev->member);
+		break;
+	case ROOM_EV_LEFT:
+		pack_event_head(pk, "left", seq, ts, 2);
+		pack_key(pk, "member");
+		msgpack_pack_uint64(pk, ev->member->id);
+		pack_key(pk, "reason");
+		pack_str(pk, ev->reason == ROOM_TIMEOUT ? "timeout" : "left");
+		break;
+	case ROOM_EV_AWAY:
+	case ROOM_EV_BACK:
+		pack_event_head(pk, ev->kind == ROOM_EV_AWAY ? "away" : "back", seq, ts, 1);
+		pack_key(pk, "member");
+		msgpack_pack_uint64(pk, ev->member->id);
+		break;
+	case ROOM_EV_CHAT:
+		pack_event_head(pk, "chat", seq, ts, 3);
+		pack_chat_body(pk, r, ev->chat);
+		break;
+	}
+	return enc_frame(&e, seq);
+}
+
+static void pack_reply_head(msgpack_packer *pk, const char *t, uint32_t id, bool has_id, int more)
+{
+	msgpack_pack_map(pk, (size_t)(2 + more));
+	pack_key(pk, "t");
+	pack_str(pk, t);
+	pack_key(pk, "id");
+	if (has_id)
+		msgpack_pack_uint32(pk, id);
+	else
+		msgpack_pack_nil(pk);
+}
+
+struct frame *wire_error(uint32_t id, bool has_id, int err, const char *msg)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	pack_reply_head(&e.pk, "error", id, has_id, 2);
+	pack_key(&e.pk, "code");
+	pack_str(&e.pk, pl_err_code(err));
+	pack_key(&e.pk, "msg");
+	pack_str(&e.pk, msg ? msg : pl_err_msg(err));
+	return enc_frame(&e, 0);
+}
+
+struct frame *wire_ok(uint32_t id)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	pack_reply_head(&e.pk, "ok", id, true, 0);
+	return enc_frame(&e, 0);
+}
+
+struct frame *wire_ok_seq(uint32_t id, uint64_t seq)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	pack_reply_head(&e.pk, "ok", id, true, 1);
+	pack_key(&e.pk, "seq");
+	msgpack_pack_uint64(&e.pk, seq);
+	return enc_frame(&e, 0);
+}
+
+struct frame *wire_ok_ts(uint32_t id, int64_t ts)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	pack_reply_head(&e.pk, "ok", id, true, 1);
+	pack_key(&e.pk, "ts");
+	msgpack_pack_int64(&e.pk, ts);
+	return enc_frame(&e, 0);
+}
+
+static void pack_snapshot(msgpack_packer *pk, const struct room *r)
+{
+	msgpack_pack_map(pk, 4);
+	pack_key(pk, "seq");
+	msgpack_pack_uint64(pk, r->seq);
+	pack_key(pk, "room");
+	msgpack_pack_map(pk, 4);
+	pack_key(pk, "id");
+	pack_str(pk, r->id);
+	pack_key(pk, "title");
+	pack_str(pk, r->title ? r->title : "");
+	pack_key(pk, "created");
+	msgpack_pack_int64(pk, r->created);
+	pack_key(pk, "ended");
+	if (r->ended)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	pack_key(pk, "members");
+	msgpack_pack_array(pk, r->present);
+	for (size_t i = 0; i < r->nmembers; i++)
+		if (r->members[i].present)
+			pack_member(pk, &r->members[i]);
+	pack_key(pk, "chat");
+	msgpack_pack_array(pk, r->chat_n);
+	for (unsigned i = 0; i < r->chat_n; i++) {
+		const struct room_chat *c = room_recent_chat(r, i);
+		msgpack_pack_map(pk, 5);
+		pack_key(pk, "seq");
+		msgpack_pack_uint64(pk, c->seq);
+		pack_key(pk, "ts");
+		msgpack_pack_int64(pk, c->ts);
+		pack_chat_body(pk, r, c);
+	}
+}
+
+static void pack_you(msgpack_packer *pk, const struct room *r, uint64_t member, const char *token)
+{
+	const struct room_member *m = room_member(r, member);
+	pack_key(pk, "member");
+	msgpack_pack_uint64(pk, member);
+	pack_key(pk, "token");
+	pack_str(pk, token);
+	pack_key(pk, "role");
+	pack_str(pk, wire_role(m ? m->role : ROOM_PARTICIPANT));
+}
+
+struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	pack_reply_head(&e.pk, "ok", id, true, 4);
+	pack_you(&e.pk, r, member, token);
+	pack_key(&e.pk, "snapshot");
+	pack_snapshot(&e.pk, r);
+	return enc_frame(&e, 0);
+}
+
+struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
+			     const char *token, bool snapshot, uint32_t replay)
+{
+	struct enc e;
+	enc_init(&e, FRAME_HEADROOM);
+	pack_reply_head(&e.pk, "ok", id, true, 5);
+	pack_you(&e.pk, r, member, token);
+	pack_key(&e.pk, "seq");
+	msgpack_pack_uint64(&e.pk, r->seq);
+	if (snapshot) {
+		pack_key(&e.pk, "snapshot");
+		pack_snapshot(&e.pk, r);
+	} else {
+		pack_key(&e.pk, "replay");
+		msgpack_pack_uint32(&e.pk, replay);
+	}
+	return enc_frame(&e, 0);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static bool key_is(const msgpack_object *k, const char *s)
+{
+	size_t n = strlen(s);
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
+}
+
+static int get_str(const msgpack_object *v, struct wire_str *out)
+{
+	if (v->type != MSGPACK_OBJECT_STR)
+		return PL_EBADREQ;
+	if (util_utf8_len(v->via.str.ptr, v->via.str.size) < 0)
+		return PL_EUTF8;
+	out->p = v->via.str.ptr;
+	out->n = v->via.str.size;
+	return 0;
+}
+
+static int get_uint(const msgpack_object *v, uint64_t *out)
+{
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return PL_EBADREQ;
+	*out = v->via.u64;
+	return 0;
+}
+
+static int unpack_map(msgpack_unpacked *u, const uint8_t *p, size_t n, const msgpack_object_map **m)
+{
+	size_t off = 0;
+	if (msgpack_unpack_next(u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS || off != n)
+		return PL_ECORRUPT;
+	if (u->data.type != MSGPACK_OBJECT_MAP)
+		return PL_EBADREQ;
+	*m = &u->data.via.map;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum wire_req_type type;
+} req_types[] = {
+	{"join", WIRE_JOIN}, {"resume", WIRE_RESUME}, {"chat", WIRE_CHAT},
+	{"leave", WIRE_LEAVE}, {"ping", WIRE_PING},
+};
+
+enum { F_ROOM = 1, F_NAME = 2, F_KEY = 4, F_TOKEN = 8, F_TEXT = 16, F_MEMBER = 32, F_SEQ = 64 };
+
+static unsigned required(enum wire_req_type t)
+{
+	switch (t) {
+	case WIRE_JOIN: return F_ROOM | F_NAME;
+	case WIRE_RESUME: return F_ROOM | F_MEMBER | F_TOKEN | F_SEQ;
+	case WIRE_CHAT: return F_TEXT;
+	default: return 0;
+	}
+}
+
+int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire_req *req,
+		    bool *has_id)
+{
+	const msgpack_object_map *m;
+	memset(req, 0, sizeof(*req));
+	*has_id = false;
+	int rc = unpack_map(u, p, n, &m);
+	if (rc)
+		return rc;
+	/* the id first, so that every later error can be answered to it */
+	const msgpack_object *t = NULL;
+	for (uint32_t i = 0; i < m->size; i++) {
+		const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
+		if (key_is(k, "id")) {
+			if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 == 0 ||
+			    v->via.u64 > UINT32_MAX)
+				return PL_EBADREQ;
+			req->id = (uint32_t)v->via.u64;
+			*has_id = true;
+		} else if (key_is(k, "t")) {
+			t = v;
+		}
+	}
+	if (!*has_id || !t || t->type != MSGPACK_OBJECT_STR)
+		return PL_EBADREQ;
+	for (size_t i = 0; i < sizeof(req_types) / sizeof(req_types[0]); i++)
+		if (key_is(t, req_types[i].name))
+			req->type = req_types[i].type;
+	if (!req->type)
+		return PL_EUNKNOWN;
+	unsigned seen = 0, need = required(req->type);
+	for (uint32_t i = 0; i < m->size; i++) {
+		const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
+		if (key_is(k, "room"))
+			rc = get_str(v, &req->room), seen |= F_ROOM;
+		else if (key_is(k, "name"))
+			rc = get_str(v, &req->name), seen |= F_NAME;
+		else if (key_is(k, "key"))
+			rc = get_str(v, &req->key), seen |= F_KEY;
+		else if (key_is(k, "token"))
+			rc = get_str(v, &req->token), seen |= F_TOKEN;
+		else if (key_is(k, "text"))
+			rc = get_str(v, &req->text), seen |= F_TEXT;
+		else if (key_is(k, "member"))
+			rc = get_uint(v, &req->member), seen |= F_MEMBER;
+		else if (key_is(k, "seq"))
+			rc = get_uint(v, &req->seq), seen |= F_SEQ;
+		else
+			continue;
+		if (rc)
+			return rc; /* a known key with a wrong type or invalid text */
+	}
+	return (seen & need) == need ? 0 : PL_EBADREQ;
+}
+
+static const char *const kinds[] = {
+	[ROOM_CREATE] = "create", [ROOM_JOIN] = "join",   [ROOM_ATTACH] = "attach",
+	[ROOM_DETACH] = "detach", [ROOM_LEAVE] = "leave", [ROOM_CHAT] = "chat",
+};
+
+int wire_record_encode(struct buf *b, const struct room_cmd *c)
+{
+	struct enc e = {.b = *b};
+	msgpack_packer_init(&e.pk, &e, enc_write);
+	msgpack_packer *pk = &e.pk;
+	int n = 1 + (c->origin != 0);
+	switch (c->kind) {
+	case ROOM_CREATE: n += 3; break;
+	case ROOM_JOIN: n += 1 + c->has_kh; break;
+	case ROOM_ATTACH: n += 1; break;
+	case ROOM_DETACH: n += 1 + c->has_epoch; break;
+	case ROOM_LEAVE: n += 2 + c->has_epoch; break;
+	case ROOM_CHAT: n += 2; break;
+	default: *b = e.b; return PL_EINTERNAL;
+	}
+	msgpack_pack_map(pk, (size_t)n);
+	pack_key(pk, "k");
+	pack_str(pk, kinds[c->kind]);
+	if (c->origin) {
+		pack_key(pk, "o");
+		msgpack_pack_uint64(pk, c->origin);
+	}
+	if (c->kind == ROOM_CREATE) {
+		pack_key(pk, "id");
+		pack_strn(pk, c->id, c->id_len);
+		pack_key(pk, "title");
+		pack_strn(pk, c->text, c->text_len);
+	}
+	if (c->kind == ROOM_JOIN) {
+		pack_key(pk, "name");
+		pack_strn(pk, c->text, c->text_len);
+	}
+	if (c->has_kh && (c->kind == ROOM_CREATE || c->kind == ROOM_JOIN)) {
+		pack_key(pk, "kh");
+		msgpack_pack_bin(pk, 32);
+		msgpack_pack_bin_body(pk, c->kh, 32);
+	}
+	if (c->kind >= ROOM_ATTACH) {
+		pack_key(pk, "member");
+		msgpack_pack_uint64(pk, c->member);
+	}
+	if (c->has_epoch && (c->kind == ROOM_DETACH || c->kind == ROOM_LEAVE)) {
+		pack_key(pk, "epoch");
+		msgpack_pack_uint32(pk, c->epoch);
+	}
+	if (c->kind == ROOM_LEAVE) {
+		pack_key(pk, "reason");
+		pack_str(pk, c->reason == ROOM_TIMEOUT ? "timeout" : "left");
+	}
+	if (c->kind == ROOM_CHAT) {
+		pack_key(pk, "text");
+		pack_strn(pk, c->text, c->text_len);
+	}
+	*b = e.b;
+	return e.oom ? PL_ENOMEM : 0;
+}
+
+int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct room_cmd *c)
+{
+	const msgpack_object_map *m;
+	memset(c, 0, sizeof(*c));
+	int rc = unpack_map(u, p, n, &m);
+	if (rc)
+		return rc == PL_ECORRUPT ? rc : PL_ECORRUPT;
+	for (uint32_t i = 0; i < m->size; i++) {
+		const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
+		struct wire_str s;
+		uint64_t u64;
+		if (key_is(k, "k")) {
+			if (v->type != MSGPACK_OBJECT_STR)
+				return PL_ECORRUPT;
+			for (int j = ROOM_CREATE; j <= ROOM_CHAT; j++)
+				if (key_is(v, kinds[j]))
+					c->kind = (enum room_cmd_kind)j;
+		} else if (key_is(k, "o")) {
+			if (get_uint(v, &c->origin))
+				return PL_ECORRUPT;
+		} else if (key_is(k, "id")) {
+			if (get_str(v, &s))
+				return PL_ECORRUPT;
+			c->id = s.p, c->id_len = s.n;
+		} else if (key_is(k, "title") || key_is(k, "name") || key_is(k, "text")) {
+			if (get_str(v, &s))
+				return PL_ECORRUPT;
+			c->text = s.p, c->text_len = s.n;
+		} else if (key_is(k, "kh")) {
+			if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 32)
+				return PL_ECORRUPT;
+			memcpy(c->kh, v->via.bin.ptr, 32);
+			c->has_kh = true;
+		} else if (key_is(k, "member")) {
+			if (get_uint(v, &c->member))
+				return PL_ECORRUPT;
+		} else if (key_is(k, "epoch")) {
+			if (get_uint(v, &u64) || u64 > UINT32_MAX)
+				return PL_ECORRUPT;
+			c->epoch = (uint32_t)u64;
+			c->has_epoch = true;
+		} else if (key_is(k, "reason")) {
+			if (v->type != MSGPACK_OBJECT_STR)
+				return PL_ECORRUPT;
+			c->reason = key_is(v, "timeout") ? ROOM_TIMEOUT : ROOM_LEFT;
+		}
+	}
+	return c->kind ? 0 : PL_ECORRUPT;
+}

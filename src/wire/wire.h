@@ -1,0 +1,72 @@
+/*
+ * wire.h — the potluck.v1 protocol and the log record format in msgpack.
+ *
+ * Decoding turns client bytes into a struct wire_req and checks types and
+ * UTF-8 (lengths and meaning are the room's business); encoding turns replies
+ * and room events into ready-to-send frames (util/frame.h), each encoded once
+ * whatever the number of recipients. Records (what the log stores) have their
+ * own encode/decode into struct room_cmd. proto/PROTOCOL.md is the spec.
+ *
+ * May use util/ and read room/ types; no transport, no loop, no clock.
+ * Decoded views borrow from the msgpack_unpacked the caller passes in; it
+ * must outlive their use (wire_unpacked_* below manage it).
+ */
+#ifndef PL_WIRE_H
+#define PL_WIRE_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "room/room.h"
+#include "util/buf.h"
+#include "util/frame.h"
+
+#define WIRE_MAX_MSG 16384
+
+enum wire_req_type {
+	WIRE_JOIN = 1,
+	WIRE_RESUME,
+	WIRE_CHAT,
+	WIRE_LEAVE,
+	WIRE_PING,
+};
+
+struct wire_str {
+	const char *p;
+	size_t n;
+};
+
+struct wire_req {
+	enum wire_req_type type;
+	uint32_t id;
+	struct wire_str room, name, key, token, text;
+	uint64_t member, seq;
+};
+
+/* Decodes one client message. Returns 0; PL_ECORRUPT when the bytes are not
+ * one msgpack value (a protocol violation); otherwise the error to reply
+ * with. *has_id tells whether req->id was read, for the error reply. */
+int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire_req *req,
+		    bool *has_id);
+
+/* Records. encode appends to b (callers reuse one buffer). */
+int wire_record_encode(struct buf *b, const struct room_cmd *c);
+int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct room_cmd *c);
+
+/* Frames (NULL on out of memory). */
+struct frame *wire_event(const struct room *r, uint64_t seq, int64_t ts, const struct room_ev *ev);
+struct frame *wire_error(uint32_t id, bool has_id, int err, const char *msg);
+struct frame *wire_ok(uint32_t id);
+struct frame *wire_ok_seq(uint32_t id, uint64_t seq);
+struct frame *wire_ok_ts(uint32_t id, int64_t ts);
+/* join reply: member, token, role and the snapshot */
+struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token);
+/* resume reply: with the snapshot if snapshot is true, else replay = n */
+struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
+			     const char *token, bool snapshot, uint32_t replay);
+
+const char *wire_role(uint8_t role);
+
+#endif
