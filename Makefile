@@ -14,10 +14,10 @@ CC      ?= cc
 PKGS    := libwebsockets libuv msgpack hiredis jansson libcrypto
 SAN     ?=
 WERROR  ?= -Werror
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes $(WERROR) \
-           -Isrc $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT     ?= -O2 -g
+ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes $(WERROR) \
+           -Isrc $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+ALL_LIBS = $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LDLIBS)
 
 LIB_SRCS  := $(sort $(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -38,15 +38,15 @@ test-deps:
 potluckd: $(BUILD)/potluckd
 
 $(BUILD)/potluckd: $(MAIN_OBJ) $(LIB_OBJS)
-	$(CC) -o $@ $^ $(LDLIBS)
+	$(CC) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LIBS) -lcmocka
 
 web: web/dist/.built
 
@@ -65,7 +65,7 @@ test: test-deps potluckd web unit
 check:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  CFLAGS="-O1 -g" test
+	  OPT="-O1 -g" test
 
 fmt:
 	clang-format -i $$(find src tests/unit tests/bench -name '*.[ch]' 2>/dev/null)

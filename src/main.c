@@ -49,6 +49,7 @@ struct server {
 	uv_check_t check;
 	uv_signal_t sigint, sigterm;
 	bool stopping;
+	bool net_closed;
 	uint8_t secret[32];
 };
 
@@ -212,7 +213,7 @@ static void on_check(uv_check_t *h)
 {
 	struct server *s = h->data;
 	log_flush(s->log);
-	if (s->net)
+	if (!s->net_closed)
 		net_flush(s->net);
 }
 
@@ -221,7 +222,7 @@ static void finish(void *arg)
 	struct server *s = arg;
 	log_flush(s->log);
 	net_free(s->net);
-	s->net = NULL;
+	s->net_closed = true;
 	hub_free(s->hub);
 	s->hub = NULL;
 	if (log_sync(s->log))
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
 	ULOG_I("potluckd %s listening on http://%s:%d (data in %s, web app from %s)",
 	       POTLUCK_VERSION, s.cfg.host, s.cfg.port, s.cfg.data_dir, s.cfg.web_root);
 	uv_run(&s.loop, UV_RUN_DEFAULT);
+	net_final(s.net);
 	if (uv_loop_close(&s.loop) == UV_EBUSY) {
 		/* lws may leave handles that close on one more turn */
 		uv_run(&s.loop, UV_RUN_NOWAIT);

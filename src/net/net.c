@@ -71,6 +71,7 @@ struct net *net_new(uv_loop_t *loop, const struct net_config *cfg, struct hub *h
 	void *loops[1] = {loop};
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.foreign_loops = loops;
+	info.pcontext = &n->ctx; /* lws sets it to NULL once fully destroyed */
 	info.user = n;
 	info.max_http_header_data = 2048;
 	info.max_http_header_pool = 32;
@@ -94,6 +95,8 @@ struct net *net_new(uv_loop_t *loop, const struct net_config *cfg, struct hub *h
 	return n;
 fail:
 	net_free(n);
+	uv_run(loop, UV_RUN_NOWAIT);
+	net_final(n);
 	return NULL;
 }
 
@@ -134,18 +137,26 @@ size_t net_connections(const struct net *n)
 	return n->nconns;
 }
 
-static void free_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
 void net_free(struct net *n)
 {
 	if (!n)
 		return;
+	/* With a foreign loop, destruction finishes as lws's handles close:
+	 * the loop must run on, then net_final() completes it. */
 	if (n->ctx)
 		lws_context_destroy(n->ctx);
+	uv_close((uv_handle_t *)&n->drain_timer, NULL);
+}
+
+void net_final(struct net *n)
+{
+	if (!n)
+		return;
+	if (n->ctx) {
+		lws_context_destroy(n->ctx);
+		uv_run(n->loop, UV_RUN_DEFAULT);
+	}
 	msgpack_unpacked_destroy(&n->u);
 	free(n->scratch);
-	uv_close((uv_handle_t *)&n->drain_timer, free_closed);
+	free(n);
 }

@@ -50,8 +50,10 @@ void net_flush(struct net *n);
 /* Closes every connection with 1001; calls done once all are gone (or after
  * a short deadline). */
 void net_shutdown(struct net *n, void (*done)(void *arg), void *arg);
-/* Destroys the lws context; the loop must run afterwards to close handles. */
+/* Starts destroying the lws context; the loop must run on to close its
+ * handles, then net_final() finishes and frees. */
 void net_free(struct net *n);
+void net_final(struct net *n);
 size_t net_connections(const struct net *n);
 
 #endif

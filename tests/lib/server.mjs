@@ -75,15 +75,21 @@ export async function startServer(opts = {}) {
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     logs: () => out,
     exited,
+    // Stops the server. A sanitizer report in its output fails the test
+    // that stops it, so `make check` catches memory errors and leaks.
     async stop({ signal = 'SIGTERM', timeoutMs = 5000 } = {}) {
+      let r;
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill(signal);
         const t = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-        const r = await exited;
+        r = await exited;
         clearTimeout(t);
-        return r;
+      } else {
+        r = await exited;
       }
-      return exited;
+      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(out))
+        throw new Error(`potluckd reported a sanitizer error:\n${out}`);
+      return r;
     },
   };
 }
