@@ -270,8 +270,10 @@ static void ring_push(struct hub_room *hr, struct frame *f)
 	unsigned cap = hr->hub->cfg.ring;
 	if (!cap)
 		return;
-	if (!hr->ring && !(hr->ring = calloc(cap, sizeof(*hr->ring))))
+	if (!hr->ring && !(hr->ring = calloc(cap, sizeof(*hr->ring)))) {
+		hr->ring_floor = f->seq; /* resume falls back to a snapshot */
 		return;
+	}
 	if (hr->ring_n == cap) {
 		struct frame *old = hr->ring[hr->ring_head];
 		hr->ring_floor = old->seq;
@@ -321,10 +323,18 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 {
 	struct hub *h = hr->hub;
 	struct hub_conn *hc = p->hc;
+	if (fx->err && p->type == WIRE_RESUME) {
+		/* the resume was answered already; the member left meanwhile
+		 * (its grace ran out first): this connection holds nothing */
+		if (hc->member)
+			unlink_conn(hr, hc);
+		hc->room = NULL;
+		hc->member = 0;
+		h->io.close(hc, 4003, "no longer a member of this room; join again");
+		return;
+	}
 	if (fx->err) {
-		if (p->type == WIRE_JOIN || p->type == WIRE_RESUME) {
-			if (p->type == WIRE_RESUME && hc->member)
-				unlink_conn(hr, hc);
+		if (p->type == WIRE_JOIN) {
 			hc->room = NULL;
 			hc->member = 0;
 			hc->busy = false;
@@ -342,7 +352,6 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 		send_frame(h, hc, wire_ok_join(p->req_id, &hr->room, fx->member, token));
 		break;
 	case WIRE_RESUME:
-		hc->busy = false;
 		break;
 	case WIRE_CHAT:
 		send_frame(h, hc, wire_ok_seq(p->req_id, seq));
@@ -592,9 +601,9 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 	/* Attach now: events from here on arrive live, the ring has the rest. */
 	hc->room = hr;
 	hc->member = req->member;
-	hc->busy = true;
 	link_conn(hr, hc);
-	long n = ring_replay(hr, hc, req->seq, false);
+	/* seq 0: the client has no state (a reloaded page): always a snapshot */
+	long n = req->seq ? ring_replay(hr, hc, req->seq, false) : -1;
 	send_frame(h, hc, wire_ok_resume(req->id, &hr->room, req->member, token, n < 0,
 					 n < 0 ? 0 : (uint32_t)n));
 	if (n > 0)
