@@ -75,6 +75,17 @@ struct hub_room {
 	uint64_t ring_floor;  /* events with seq <= this may be missing from the ring */
 	uint64_t idle_since;
 	bool creating;        /* our create record is not applied yet */
+	struct deadline *dl;  /* the turn timer's next due moment */
+};
+
+/* A room's next deadline (turn warning or end), as a libuv timer. Allocated
+ * apart from the room so that it can close after the room is gone. */
+struct deadline {
+	uv_timer_t timer;
+	struct hub_room *hr;
+	uint64_t turn;        /* what was last appended, to pace retries */
+	uint8_t what;
+	bool sent;
 };
 
 struct hub {
@@ -263,6 +274,57 @@ static void member_dropped(struct hub_room *hr, uint64_t member, uint32_t epoch)
 	grace_start(hr, member, epoch);
 }
 
+/* ---- deadlines ------------------------------------------------------------ */
+
+static int64_t wall_ms(void)
+{
+	uv_timeval64_t tv;
+	uv_gettimeofday(&tv);
+	return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void deadline_fire(uv_timer_t *t)
+{
+	struct deadline *d = t->data;
+	struct hub_room *hr = d->hr;
+	uint8_t what;
+	if (!room_next_deadline(&hr->room, &what))
+		return;
+	struct room_cmd c = {.kind = ROOM_EXPIRE, .target = hr->room.floor.turn, .arg = what};
+	if (append(hr, &c) == 0) {
+		d->turn = c.target;
+		d->what = what;
+		d->sent = true;
+	}
+}
+
+/* Arms the room's timer for its next deadline, if any. An expiry that was
+ * appended but not applied yet (the log's clock lags ours) is retried after
+ * a pause, never in a tight loop. */
+static void deadline_arm(struct hub_room *hr)
+{
+	uint8_t what;
+	int64_t due = room_next_deadline(&hr->room, &what);
+	struct deadline *d = hr->dl;
+	if (!due) {
+		if (d)
+			uv_timer_stop(&d->timer);
+		return;
+	}
+	if (!d) {
+		if (!(d = calloc(1, sizeof(*d))))
+			return;
+		d->hr = hr;
+		d->timer.data = d;
+		uv_timer_init(hr->hub->loop, &d->timer);
+		hr->dl = d;
+	}
+	int64_t wait = due - wall_ms() + 2;
+	if (d->sent && d->turn == hr->room.floor.turn && d->what == what && wait < 250)
+		wait = 250;
+	uv_timer_start(&d->timer, deadline_fire, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
 /* ---- the ring of recent events ------------------------------------------ */
 
 static void ring_push(struct hub_room *hr, struct frame *f)
@@ -363,6 +425,9 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 		hc->member = 0;
 		h->io.close(hc, 1000, "left the room");
 		break;
+	default:
+		send_frame(h, hc, wire_ok(p->req_id));
+		break;
 	}
 }
 
@@ -382,10 +447,8 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	hr->creating = false;
 	struct pending *p = c.origin ? take_pending(hr, c.origin) : NULL;
 
-	for (unsigned i = 0; i < fx.nev; i++) {
-		struct frame *f = wire_event(&hr->room, rec->seq, rec->ts, &fx.ev[i]);
-		if (!f)
-			continue;
+	struct frame *f = fx.nev ? wire_event(&hr->room, rec->seq, rec->ts, fx.ev, fx.nev) : NULL;
+	if (f) {
 		ring_push(hr, f);
 		for (struct hub_conn *hc = hr->conns; hc; hc = hc->next)
 			h->io.send(hc, f);
@@ -397,6 +460,7 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	}
 	if (!fx.err && c.kind == ROOM_LEAVE)
 		grace_cancel_member(hr, c.member);
+	deadline_arm(hr);
 	if (!p)
 		return;
 	if (p->hc)
@@ -462,6 +526,10 @@ static void room_free(struct hub *h, struct hub_room *hr)
 		free(p);
 	}
 	log_room_free(hr->lr);
+	if (hr->dl) {
+		uv_timer_stop(&hr->dl->timer);
+		uv_close((uv_handle_t *)&hr->dl->timer, grace_free_cb);
+	}
 	for (unsigned i = 0; i < hr->ring_n; i++)
 		frame_unref(hr->ring[(hr->ring_head + h->cfg.ring - hr->ring_n + i) % h->cfg.ring]);
 	free(hr->ring);
@@ -633,6 +701,30 @@ static void do_leave(struct hub *h, struct hub_conn *hc, const struct wire_req *
 		send_err(h, hc, req->id, rc, NULL);
 }
 
+/* Hands, floor and timer: the room decides, permissions included. */
+static void do_floor(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	static const enum room_cmd_kind kinds[] = {
+		[WIRE_RAISE] = ROOM_HAND_RAISE, [WIRE_LOWER] = ROOM_HAND_LOWER,
+		[WIRE_CLEAR_HANDS] = ROOM_HAND_CLEAR, [WIRE_MOVE] = ROOM_HAND_MOVE,
+		[WIRE_POLICY] = ROOM_POLICY, [WIRE_GIVE] = ROOM_FLOOR_GIVE,
+		[WIRE_TAKE] = ROOM_FLOOR_TAKE, [WIRE_YIELD] = ROOM_FLOOR_YIELD,
+		[WIRE_TIMER] = ROOM_TIMER,
+	};
+	if (req->type >= sizeof(kinds) / sizeof(kinds[0]) || !kinds[req->type]) {
+		send_err(h, hc, req->id, PL_EUNKNOWN, NULL);
+		return;
+	}
+	struct room_cmd c = {.kind = kinds[req->type], .member = hc->member,
+			     .target = req->has_member ? req->member : 0, .arg = req->arg,
+			     .arg2 = req->arg2};
+	if (req->type == WIRE_MOVE)
+		c.arg = req->arg - 1; /* 1-based on the wire */
+	int rc = submit(hc->room, hc, req, &c, 0);
+	if (rc)
+		send_err(h, hc, req->id, rc, NULL);
+}
+
 void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 {
 	if (req->type == WIRE_PING) {
@@ -662,6 +754,8 @@ void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 		do_chat(h, hc, req);
 	else if (req->type == WIRE_LEAVE)
 		do_leave(h, hc, req);
+	else
+		do_floor(h, hc, req);
 }
 
 void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown)

@@ -13,7 +13,7 @@
  * late or duplicated timer record, from this instance or another, can never
  * throw out a member who has come back.
  */
-#include "room/room.h"
+#include "room/room_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,7 @@ void room_deinit(struct room *r)
 	free(r->members);
 	for (unsigned i = 0; i < ROOM_RECENT_CHAT; i++)
 		free(r->recent[i].text);
+	free(r->hands);
 	free(r->title);
 	memset(r, 0, sizeof(*r));
 }
@@ -99,7 +100,7 @@ static char *dup_view(const char *s, size_t n)
 	return p;
 }
 
-static void emit(struct room_fx *fx, enum room_ev_kind kind, const struct room_member *m)
+void room__emit(struct room_fx *fx, enum room_ev_kind kind, const struct room_member *m)
 {
 	if (fx->nev < ROOM_FX_MAX)
 		fx->ev[fx->nev++] = (struct room_ev){.kind = kind, .member = m};
@@ -158,7 +159,7 @@ static int apply_join(struct room *r, uint64_t seq, int64_t ts, const struct roo
 				  .online = true, .joined_ts = ts};
 	r->present++;
 	fx->member = m->id;
-	emit(fx, ROOM_EV_JOINED, m);
+	room__emit(fx, ROOM_EV_JOINED, m);
 	return 0;
 }
 
@@ -171,7 +172,7 @@ static int apply_attach(struct room *r, const struct room_cmd *c, struct room_fx
 	fx->member = m->id;
 	if (!m->online) {
 		m->online = true;
-		emit(fx, ROOM_EV_BACK, m);
+		room__emit(fx, ROOM_EV_BACK, m);
 	}
 	return 0;
 }
@@ -182,7 +183,7 @@ static int apply_detach(struct room *r, const struct room_cmd *c, struct room_fx
 	if (!m || !m->present || !m->online || (c->has_epoch && c->epoch != m->epoch))
 		return 0; /* stale: nothing to do */
 	m->online = false;
-	emit(fx, ROOM_EV_AWAY, m);
+	room__emit(fx, ROOM_EV_AWAY, m);
 	return 0;
 }
 
@@ -200,8 +201,9 @@ static int apply_leave(struct room *r, int64_t ts, const struct room_cmd *c, str
 	m->left_ts = ts;
 	r->present--;
 	struct room_ev *ev = &fx->ev[fx->nev];
-	emit(fx, ROOM_EV_LEFT, m);
+	room__emit(fx, ROOM_EV_LEFT, m);
 	ev->reason = c->reason == ROOM_TIMEOUT ? ROOM_TIMEOUT : ROOM_LEFT;
+	room__floor_left(r, ts, m->id, fx);
 	return 0;
 }
 
@@ -226,7 +228,7 @@ static int apply_chat(struct room *r, uint64_t seq, int64_t ts, const struct roo
 	if (r->chat_n < ROOM_RECENT_CHAT)
 		r->chat_n++;
 	m->messages++;
-	emit(fx, ROOM_EV_CHAT, m);
+	room__emit(fx, ROOM_EV_CHAT, m);
 	fx->ev[fx->nev - 1].chat = ch;
 	return 0;
 }
@@ -250,7 +252,10 @@ int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *
 		case ROOM_DETACH: rc = apply_detach(r, c, fx); break;
 		case ROOM_LEAVE: rc = apply_leave(r, ts, c, fx); break;
 		case ROOM_CHAT: rc = apply_chat(r, seq, ts, c, fx); break;
-		default: rc = PL_EBADREQ; break;
+		default:
+			rc = c->kind < ROOM__CMD_MAX ? room__floor_apply(r, seq, ts, c, fx)
+						     : PL_EBADREQ;
+			break;
 		}
 	}
 	if (rc)

@@ -46,6 +46,39 @@ struct room_member {
 	int64_t joined_ts;
 	int64_t left_ts;
 	uint32_t messages; /* chat messages sent */
+	uint32_t turns;    /* times given the floor */
+	int64_t speak_ms;  /* total time holding the floor (closed turns) */
+};
+
+/* Hand types, in queue precedence: a clarification goes ahead of a direct
+ * reply, which goes ahead of a new point. */
+enum room_hand_type { ROOM_HAND_CLARIFY = 0, ROOM_HAND_REPLY = 1, ROOM_HAND_NEW = 2 };
+
+/* Queue policies: within a type group, who goes first. Ties: raised first. */
+enum room_policy {
+	ROOM_POLICY_FIFO = 0,          /* first come, first served */
+	ROOM_POLICY_FEWEST_TURNS = 1,  /* progressive stack */
+	ROOM_POLICY_LEAST_TIME = 2,    /* least speaking time */
+};
+
+struct room_hand {
+	uint64_t member;
+	uint8_t type;       /* enum room_hand_type */
+	uint64_t raised;    /* seq of the raise: the tie-breaker */
+	int64_t raised_ts;
+	int32_t pin;        /* -1, or the position a facilitator moved it to */
+	uint64_t pinned;    /* seq of that move: later moves win */
+};
+
+enum room_timer_action { ROOM_TIMER_NOTICE = 0, ROOM_TIMER_NEXT = 1 };
+
+struct room_floor {
+	uint64_t member;    /* 0: nobody holds the floor */
+	uint64_t turn;      /* seq of the record that gave it: the turn's id */
+	int64_t since;
+	int64_t deadline;   /* 0: no timer on this turn */
+	bool warned;        /* the 80 % warning went out */
+	bool expired;       /* the timer ran out (notice mode keeps the turn) */
 };
 
 struct room_chat {
@@ -68,6 +101,12 @@ struct room {
 	size_t present;    /* members present */
 	struct room_chat recent[ROOM_RECENT_CHAT]; /* ring of the latest chat */
 	unsigned chat_head, chat_n;
+	struct room_hand *hands;       /* raised hands, in raise order */
+	size_t nhands, hands_cap;
+	uint8_t policy;                /* enum room_policy */
+	uint32_t timer_s;              /* turn timer, 0 = off */
+	uint8_t timer_action;          /* enum room_timer_action */
+	struct room_floor floor;
 };
 
 enum room_cmd_kind {
@@ -77,7 +116,20 @@ enum room_cmd_kind {
 	ROOM_DETACH,
 	ROOM_LEAVE,
 	ROOM_CHAT,
+	ROOM_HAND_RAISE,   /* member raises own hand: arg = type */
+	ROOM_HAND_LOWER,   /* member lowers target's hand (own, or fac) */
+	ROOM_HAND_CLEAR,   /* fac: lower every hand */
+	ROOM_HAND_MOVE,    /* fac: target's hand to position arg */
+	ROOM_POLICY,       /* fac: arg = policy */
+	ROOM_FLOOR_GIVE,   /* fac: to target, or to the next in the queue if 0 */
+	ROOM_FLOOR_TAKE,   /* fac: take the floor back */
+	ROOM_FLOOR_YIELD,  /* the holder gives it up */
+	ROOM_TIMER,        /* fac: arg = seconds (0 off), arg2 = action */
+	ROOM_EXPIRE,       /* a deadline passed: turn = target, arg = what */
+	ROOM__CMD_MAX
 };
+
+enum room_expire_what { ROOM_EXPIRE_WARN = 0, ROOM_EXPIRE_TURN = 1 };
 
 /* A decoded record. Strings are views (not NUL-terminated). */
 struct room_cmd {
@@ -93,9 +145,22 @@ struct room_cmd {
 	size_t text_len;
 	uint8_t kh[32];           /* create: key hash; join: offered key hash */
 	bool has_kh;
+	uint64_t target;          /* the member (or turn) a command acts on */
+	uint32_t arg, arg2;       /* small command arguments, see the kinds */
 };
 
-enum room_ev_kind { ROOM_EV_JOINED = 1, ROOM_EV_LEFT, ROOM_EV_AWAY, ROOM_EV_BACK, ROOM_EV_CHAT };
+enum room_ev_kind {
+	ROOM_EV_JOINED = 1,
+	ROOM_EV_LEFT,
+	ROOM_EV_AWAY,
+	ROOM_EV_BACK,
+	ROOM_EV_CHAT,
+	ROOM_EV_QUEUE,     /* the hand queue changed (policy included) */
+	ROOM_EV_FLOOR,     /* the floor changed hands; member = who had it */
+	ROOM_EV_WARN,      /* the turn timer passed 80 % */
+	ROOM_EV_TIMEUP,    /* the turn timer ran out (notice mode) */
+	ROOM_EV_TIMER,     /* the room's timer setting changed */
+};
 
 struct room_ev {
 	enum room_ev_kind kind;
@@ -127,6 +192,15 @@ struct room_member *room_member(const struct room *r, uint64_t id);
 
 /* The recent chat ring, oldest first: i in [0, r->chat_n). */
 const struct room_chat *room_recent_chat(const struct room *r, unsigned i);
+
+/* The queue in its one order: fills out[] with indexes into r->hands;
+ * returns the number of hands. out must have room for r->nhands entries
+ * (n), else nothing is written. Deterministic. */
+size_t room_queue(const struct room *r, size_t *out, size_t n);
+/* Which deadline of the floor is due next (0 if none) and for what. */
+int64_t room_next_deadline(const struct room *r, uint8_t *what);
+/* True if the member holds a facilitator role. */
+bool room_is_fac(const struct room *r, uint64_t member);
 
 /* Validation shared by room_apply and the hub's quick pre-checks. Each
  * returns 0 or a pl_err and gives the trimmed view. */

@@ -11,7 +11,7 @@
  * bad_request, and every string is checked for UTF-8 here, so nothing past
  * this file sees invalid text.
  */
-#include "wire/wire.h"
+#include "wire/wire_int.h"
 
 #include <string.h>
 
@@ -19,12 +19,6 @@
 #include "util/text.h"
 
 /* ---- encoding ---------------------------------------------------------- */
-
-struct enc {
-	struct buf b;
-	msgpack_packer pk;
-	bool oom;
-};
 
 static int enc_write(void *data, const char *p, size_t n)
 {
@@ -36,14 +30,14 @@ static int enc_write(void *data, const char *p, size_t n)
 	return 0;
 }
 
-static void enc_init(struct enc *e, size_t head)
+void wire__enc_init(struct enc *e, size_t head)
 {
 	buf_init_head(&e->b, head);
 	e->oom = false;
 	msgpack_packer_init(&e->pk, e, enc_write);
 }
 
-static void pack_str(msgpack_packer *pk, const char *s)
+void wire__pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t n = strlen(s);
 	msgpack_pack_str(pk, n);
@@ -56,12 +50,15 @@ static void pack_strn(msgpack_packer *pk, const char *s, size_t n)
 	msgpack_pack_str_body(pk, s, n);
 }
 
-static void pack_key(msgpack_packer *pk, const char *k)
+void wire__pack_bool(msgpack_packer *pk, bool v)
 {
-	pack_str(pk, k);
+	if (v)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
 }
 
-static struct frame *enc_frame(struct enc *e, uint64_t seq)
+struct frame *wire__enc_frame(struct enc *e, uint64_t seq)
 {
 	struct frame *f = e->oom ? NULL : frame_from_buf(&e->b, seq);
 	if (!f)
@@ -74,9 +71,9 @@ const char *wire_role(uint8_t role)
 	return role == ROOM_FACILITATOR ? "facilitator" : "participant";
 }
 
-static void pack_member(msgpack_packer *pk, const struct room_member *m)
+void wire__pack_member(msgpack_packer *pk, const struct room_member *m)
 {
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 6);
 	pack_key(pk, "id");
 	msgpack_pack_uint64(pk, m->id);
 	pack_key(pk, "name");
@@ -84,14 +81,15 @@ static void pack_member(msgpack_packer *pk, const struct room_member *m)
 	pack_key(pk, "role");
 	pack_str(pk, wire_role(m->role));
 	pack_key(pk, "online");
-	if (m->online)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
+	wire__pack_bool(pk, m->online);
+	pack_key(pk, "turns");
+	msgpack_pack_uint32(pk, m->turns);
+	pack_key(pk, "speak_ms");
+	msgpack_pack_int64(pk, m->speak_ms);
 }
 
 /* {t, seq, ts, ...n more} */
-static void pack_event_head(msgpack_packer *pk, const char *t, uint64_t seq, int64_t ts, int more)
+void wire__pack_event_head(msgpack_packer *pk, const char *t, uint64_t seq, int64_t ts, int more)
 {
 	msgpack_pack_map(pk, (size_t)(3 + more));
 	pack_key(pk, "t");
@@ -113,36 +111,60 @@ static void pack_chat_body(msgpack_packer *pk, const struct room *r, const struc
 	pack_str(pk, c->text);
 }
 
-struct frame *wire_event(const struct room *r, uint64_t seq, int64_t ts, const struct room_ev *ev)
+static bool pack_event(msgpack_packer *pk, const struct room *r, uint64_t seq, int64_t ts,
+		       const struct room_ev *ev)
 {
-	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
-	msgpack_packer *pk = &e.pk;
 	switch (ev->kind) {
 	case ROOM_EV_JOINED:
-		pack_event_head(pk, "joined", seq, ts, 1);
+		wire__pack_event_head(pk, "joined", seq, ts, 1);
 		pack_key(pk, "member");
-		pack_member(pk, ev->member);
-		break;
+		wire__pack_member(pk, ev->member);
+		return true;
 	case ROOM_EV_LEFT:
-		pack_event_head(pk, "left", seq, ts, 2);
+		wire__pack_event_head(pk, "left", seq, ts, 2);
 		pack_key(pk, "member");
 		msgpack_pack_uint64(pk, ev->member->id);
 		pack_key(pk, "reason");
 		pack_str(pk, ev->reason == ROOM_TIMEOUT ? "timeout" : "left");
-		break;
+		return true;
 	case ROOM_EV_AWAY:
 	case ROOM_EV_BACK:
-		pack_event_head(pk, ev->kind == ROOM_EV_AWAY ? "away" : "back", seq, ts, 1);
+		wire__pack_event_head(pk, ev->kind == ROOM_EV_AWAY ? "away" : "back", seq, ts, 1);
 		pack_key(pk, "member");
 		msgpack_pack_uint64(pk, ev->member->id);
-		break;
+		return true;
 	case ROOM_EV_CHAT:
-		pack_event_head(pk, "chat", seq, ts, 3);
+		wire__pack_event_head(pk, "chat", seq, ts, 3);
 		pack_chat_body(pk, r, ev->chat);
-		break;
+		return true;
+	default:
+		return wire__pack_floor_event(pk, r, seq, ts, ev);
 	}
-	return enc_frame(&e, seq);
+}
+
+/* One frame per record, so a seq names exactly one frame: a record with
+ * several events becomes {t: "batch", seq, ts, events: [...]}. */
+struct frame *wire_event(const struct room *r, uint64_t seq, int64_t ts, const struct room_ev *ev,
+			 unsigned n)
+{
+	struct enc e;
+	wire__enc_init(&e, FRAME_HEADROOM);
+	msgpack_packer *pk = &e.pk;
+	bool ok = true;
+	if (n == 1) {
+		ok = pack_event(pk, r, seq, ts, ev);
+	} else {
+		wire__pack_event_head(pk, "batch", seq, ts, 1);
+		pack_key(pk, "events");
+		msgpack_pack_array(pk, n);
+		for (unsigned i = 0; i < n && ok; i++)
+			ok = pack_event(pk, r, seq, ts, &ev[i]);
+	}
+	if (!ok) {
+		buf_deinit(&e.b);
+		return NULL;
+	}
+	return wire__enc_frame(&e, seq);
 }
 
 static void pack_reply_head(msgpack_packer *pk, const char *t, uint32_t id, bool has_id, int more)
@@ -160,46 +182,47 @@ static void pack_reply_head(msgpack_packer *pk, const char *t, uint32_t id, bool
 struct frame *wire_error(uint32_t id, bool has_id, int err, const char *msg)
 {
 	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "error", id, has_id, 2);
 	pack_key(&e.pk, "code");
 	pack_str(&e.pk, pl_err_code(err));
 	pack_key(&e.pk, "msg");
 	pack_str(&e.pk, msg ? msg : pl_err_msg(err));
-	return enc_frame(&e, 0);
+	return wire__enc_frame(&e, 0);
 }
 
 struct frame *wire_ok(uint32_t id)
 {
 	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "ok", id, true, 0);
-	return enc_frame(&e, 0);
+	return wire__enc_frame(&e, 0);
 }
 
 struct frame *wire_ok_seq(uint32_t id, uint64_t seq)
 {
 	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "ok", id, true, 1);
 	pack_key(&e.pk, "seq");
 	msgpack_pack_uint64(&e.pk, seq);
-	return enc_frame(&e, 0);
+	return wire__enc_frame(&e, 0);
 }
 
 struct frame *wire_ok_ts(uint32_t id, int64_t ts)
 {
 	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "ok", id, true, 1);
 	pack_key(&e.pk, "ts");
 	msgpack_pack_int64(&e.pk, ts);
-	return enc_frame(&e, 0);
+	return wire__enc_frame(&e, 0);
 }
 
 static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 {
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 4 + WIRE_FLOOR_SNAPSHOT_KEYS);
+	wire__pack_floor_snapshot(pk, r);
 	pack_key(pk, "seq");
 	msgpack_pack_uint64(pk, r->seq);
 	pack_key(pk, "room");
@@ -219,7 +242,7 @@ static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 	msgpack_pack_array(pk, r->present);
 	for (size_t i = 0; i < r->nmembers; i++)
 		if (r->members[i].present)
-			pack_member(pk, &r->members[i]);
+			wire__pack_member(pk, &r->members[i]);
 	pack_key(pk, "chat");
 	msgpack_pack_array(pk, r->chat_n);
 	for (unsigned i = 0; i < r->chat_n; i++) {
@@ -247,19 +270,19 @@ static void pack_you(msgpack_packer *pk, const struct room *r, uint64_t member, 
 struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token)
 {
 	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "ok", id, true, 4);
 	pack_you(&e.pk, r, member, token);
 	pack_key(&e.pk, "snapshot");
 	pack_snapshot(&e.pk, r);
-	return enc_frame(&e, 0);
+	return wire__enc_frame(&e, 0);
 }
 
 struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
 			     const char *token, bool snapshot, uint32_t replay)
 {
 	struct enc e;
-	enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "ok", id, true, 5);
 	pack_you(&e.pk, r, member, token);
 	pack_key(&e.pk, "seq");
@@ -271,7 +294,7 @@ struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
 		pack_key(&e.pk, "replay");
 		msgpack_pack_uint32(&e.pk, replay);
 	}
-	return enc_frame(&e, 0);
+	return wire__enc_frame(&e, 0);
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -301,6 +324,28 @@ static int get_uint(const msgpack_object *v, uint64_t *out)
 	return 0;
 }
 
+static int get_enum(const msgpack_object *v, int (*lookup)(const struct wire_str *), uint32_t *out)
+{
+	struct wire_str s;
+	int rc = get_str(v, &s);
+	if (rc)
+		return rc;
+	int e = lookup(&s);
+	if (e < 0)
+		return PL_EBADREQ;
+	*out = (uint32_t)e;
+	return 0;
+}
+
+static int get_small(const msgpack_object *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t u;
+	if (get_uint(v, &u) || u < min || u > max)
+		return PL_EBADREQ;
+	*out = (uint32_t)u;
+	return 0;
+}
+
 static int unpack_map(msgpack_unpacked *u, const uint8_t *p, size_t n, const msgpack_object_map **m)
 {
 	size_t off = 0;
@@ -318,9 +363,15 @@ static const struct {
 } req_types[] = {
 	{"join", WIRE_JOIN}, {"resume", WIRE_RESUME}, {"chat", WIRE_CHAT},
 	{"leave", WIRE_LEAVE}, {"ping", WIRE_PING},
+	{"raise", WIRE_RAISE}, {"lower", WIRE_LOWER}, {"clear_hands", WIRE_CLEAR_HANDS},
+	{"move", WIRE_MOVE}, {"policy", WIRE_POLICY}, {"give", WIRE_GIVE},
+	{"take", WIRE_TAKE}, {"yield", WIRE_YIELD}, {"timer", WIRE_TIMER},
 };
 
-enum { F_ROOM = 1, F_NAME = 2, F_KEY = 4, F_TOKEN = 8, F_TEXT = 16, F_MEMBER = 32, F_SEQ = 64 };
+enum {
+	F_ROOM = 1, F_NAME = 2, F_KEY = 4, F_TOKEN = 8, F_TEXT = 16, F_MEMBER = 32, F_SEQ = 64,
+	F_TYPE = 128, F_POLICY = 256, F_POS = 512, F_SECONDS = 1024, F_ACTION = 2048,
+};
 
 static unsigned required(enum wire_req_type t)
 {
@@ -328,6 +379,10 @@ static unsigned required(enum wire_req_type t)
 	case WIRE_JOIN: return F_ROOM | F_NAME;
 	case WIRE_RESUME: return F_ROOM | F_MEMBER | F_TOKEN | F_SEQ;
 	case WIRE_CHAT: return F_TEXT;
+	case WIRE_RAISE: return F_TYPE;
+	case WIRE_MOVE: return F_MEMBER | F_POS;
+	case WIRE_POLICY: return F_POLICY;
+	case WIRE_TIMER: return F_SECONDS;
 	default: return 0;
 	}
 }
@@ -379,17 +434,32 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 			rc = get_uint(v, &req->member), seen |= F_MEMBER;
 		else if (key_is(k, "seq"))
 			rc = get_uint(v, &req->seq), seen |= F_SEQ;
+		else if (key_is(k, "type") && req->type == WIRE_RAISE)
+			rc = get_enum(v, wire_hand_type, &req->arg), seen |= F_TYPE;
+		else if (key_is(k, "policy"))
+			rc = get_enum(v, wire_policy, &req->arg), seen |= F_POLICY;
+		else if (key_is(k, "pos"))
+			rc = get_small(v, 1, 100000, &req->arg), seen |= F_POS;
+		else if (key_is(k, "seconds"))
+			rc = get_small(v, 0, 3600, &req->arg), seen |= F_SECONDS;
+		else if (key_is(k, "action"))
+			rc = get_enum(v, wire_timer_action, &req->arg2), seen |= F_ACTION;
 		else
 			continue;
 		if (rc)
 			return rc; /* a known key with a wrong type or invalid text */
 	}
+	req->has_member = seen & F_MEMBER;
 	return (seen & need) == need ? 0 : PL_EBADREQ;
 }
 
-static const char *const kinds[] = {
-	[ROOM_CREATE] = "create", [ROOM_JOIN] = "join",   [ROOM_ATTACH] = "attach",
-	[ROOM_DETACH] = "detach", [ROOM_LEAVE] = "leave", [ROOM_CHAT] = "chat",
+static const char *const kinds[ROOM__CMD_MAX] = {
+	[ROOM_CREATE] = "create",       [ROOM_JOIN] = "join",          [ROOM_ATTACH] = "attach",
+	[ROOM_DETACH] = "detach",       [ROOM_LEAVE] = "leave",        [ROOM_CHAT] = "chat",
+	[ROOM_HAND_RAISE] = "raise",    [ROOM_HAND_LOWER] = "lower",   [ROOM_HAND_CLEAR] = "clear_hands",
+	[ROOM_HAND_MOVE] = "move",      [ROOM_POLICY] = "policy",      [ROOM_FLOOR_GIVE] = "give",
+	[ROOM_FLOOR_TAKE] = "take",     [ROOM_FLOOR_YIELD] = "yield",  [ROOM_TIMER] = "timer",
+	[ROOM_EXPIRE] = "expire",
 };
 
 int wire_record_encode(struct buf *b, const struct room_cmd *c)
@@ -405,7 +475,13 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 	case ROOM_DETACH: n += 1 + c->has_epoch; break;
 	case ROOM_LEAVE: n += 2 + c->has_epoch; break;
 	case ROOM_CHAT: n += 2; break;
-	default: *b = e.b; return PL_EINTERNAL;
+	default:
+		if (c->kind >= ROOM__CMD_MAX) {
+			*b = e.b;
+			return PL_EINTERNAL;
+		}
+		n += (c->kind != ROOM_EXPIRE) + !!c->target + !!c->arg + !!c->arg2;
+		break;
 	}
 	msgpack_pack_map(pk, (size_t)n);
 	pack_key(pk, "k");
@@ -429,7 +505,7 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 		msgpack_pack_bin(pk, 32);
 		msgpack_pack_bin_body(pk, c->kh, 32);
 	}
-	if (c->kind >= ROOM_ATTACH) {
+	if (c->kind >= ROOM_ATTACH && c->kind <= ROOM_CHAT) {
 		pack_key(pk, "member");
 		msgpack_pack_uint64(pk, c->member);
 	}
@@ -444,6 +520,24 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 	if (c->kind == ROOM_CHAT) {
 		pack_key(pk, "text");
 		pack_strn(pk, c->text, c->text_len);
+	}
+	if (c->kind > ROOM_CHAT) {
+		if (c->kind != ROOM_EXPIRE) { /* expiry is nobody's act */
+			pack_key(pk, "member");
+			msgpack_pack_uint64(pk, c->member);
+		}
+		if (c->target) {
+			pack_key(pk, "tg");
+			msgpack_pack_uint64(pk, c->target);
+		}
+		if (c->arg) {
+			pack_key(pk, "a");
+			msgpack_pack_uint32(pk, c->arg);
+		}
+		if (c->arg2) {
+			pack_key(pk, "a2");
+			msgpack_pack_uint32(pk, c->arg2);
+		}
 	}
 	*b = e.b;
 	return e.oom ? PL_ENOMEM : 0;
@@ -463,7 +557,7 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 		if (key_is(k, "k")) {
 			if (v->type != MSGPACK_OBJECT_STR)
 				return PL_ECORRUPT;
-			for (int j = ROOM_CREATE; j <= ROOM_CHAT; j++)
+			for (int j = ROOM_CREATE; j < ROOM__CMD_MAX; j++)
 				if (key_is(v, kinds[j]))
 					c->kind = (enum room_cmd_kind)j;
 		} else if (key_is(k, "o")) {
@@ -490,6 +584,13 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 				return PL_ECORRUPT;
 			c->epoch = (uint32_t)u64;
 			c->has_epoch = true;
+		} else if (key_is(k, "tg")) {
+			if (get_uint(v, &c->target))
+				return PL_ECORRUPT;
+		} else if (key_is(k, "a") || key_is(k, "a2")) {
+			if (get_uint(v, &u64) || u64 > UINT32_MAX)
+				return PL_ECORRUPT;
+			*(key_is(k, "a") ? &c->arg : &c->arg2) = (uint32_t)u64;
 		} else if (key_is(k, "reason")) {
 			if (v->type != MSGPACK_OBJECT_STR)
 				return PL_ECORRUPT;

@@ -31,6 +31,15 @@ enum wire_req_type {
 	WIRE_CHAT,
 	WIRE_LEAVE,
 	WIRE_PING,
+	WIRE_RAISE,        /* type */
+	WIRE_LOWER,        /* [member] */
+	WIRE_CLEAR_HANDS,
+	WIRE_MOVE,         /* member, pos (1-based) */
+	WIRE_POLICY,       /* policy */
+	WIRE_GIVE,         /* [member] */
+	WIRE_TAKE,
+	WIRE_YIELD,
+	WIRE_TIMER,        /* seconds, action */
 };
 
 struct wire_str {
@@ -43,6 +52,8 @@ struct wire_req {
 	uint32_t id;
 	struct wire_str room, name, key, token, text;
 	uint64_t member, seq;
+	bool has_member;
+	uint32_t arg, arg2;  /* decoded enums and numbers, per type */
 };
 
 /* Decodes one client message. Returns 0; PL_ECORRUPT when the bytes are not
@@ -56,7 +67,9 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c);
 int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct room_cmd *c);
 
 /* Frames (NULL on out of memory). */
-struct frame *wire_event(const struct room *r, uint64_t seq, int64_t ts, const struct room_ev *ev);
+/* The events of one record (n >= 1) as one frame. */
+struct frame *wire_event(const struct room *r, uint64_t seq, int64_t ts, const struct room_ev *ev,
+			 unsigned n);
 struct frame *wire_error(uint32_t id, bool has_id, int err, const char *msg);
 struct frame *wire_ok(uint32_t id);
 struct frame *wire_ok_seq(uint32_t id, uint64_t seq);
@@ -68,5 +81,9 @@ struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
 			     const char *token, bool snapshot, uint32_t replay);
 
 const char *wire_role(uint8_t role);
+/* Names on the wire of the room's enums; -1 if unknown. */
+int wire_hand_type(const struct wire_str *s);
+int wire_policy(const struct wire_str *s);
+int wire_timer_action(const struct wire_str *s);
 
 #endif

@@ -59,6 +59,9 @@ export function createStore() {
     // One room event, already de-duplicated by seq. Unknown types are ignored.
     apply(ev) {
       switch (ev.t) {
+        case 'batch': // several events of one record, in order
+          for (const e of ev.events || []) this.apply(e);
+          break;
         case 'joined':
           if (state.members.some((m) => m.id === ev.member.id)) patchMember(ev.member.id, ev.member);
           else members((ms) => [...ms, ev.member]);

@@ -1,0 +1,32 @@
+/*
+ * wire_int.h — encoding helpers the files of wire/ share.
+ */
+#ifndef PL_WIRE_INT_H
+#define PL_WIRE_INT_H
+
+#include "wire/wire.h"
+
+struct enc {
+	struct buf b;
+	msgpack_packer pk;
+	bool oom;
+};
+
+void wire__enc_init(struct enc *e, size_t head);
+struct frame *wire__enc_frame(struct enc *e, uint64_t seq);
+void wire__pack_str(msgpack_packer *pk, const char *s);
+void wire__pack_bool(msgpack_packer *pk, bool v);
+void wire__pack_member(msgpack_packer *pk, const struct room_member *m);
+/* {t, seq, ts, ...n more} */
+void wire__pack_event_head(msgpack_packer *pk, const char *t, uint64_t seq, int64_t ts, int more);
+/* Facilitation events (wire/floor.c); false if ev is not one of them. */
+bool wire__pack_floor_event(msgpack_packer *pk, const struct room *r, uint64_t seq, int64_t ts,
+			    const struct room_ev *ev);
+/* Snapshot fields for hands and floor: policy, queue, floor, timer. */
+#define WIRE_FLOOR_SNAPSHOT_KEYS 4
+void wire__pack_floor_snapshot(msgpack_packer *pk, const struct room *r);
+
+#define pack_key wire__pack_str
+#define pack_str wire__pack_str
+
+#endif
