@@ -42,11 +42,16 @@ node --test --test-concurrency=2 \
 	--test-reporter=spec --test-reporter-destination=stdout \
 	--test-reporter=tap --test-reporter-destination="$tap" \
 	tests/integration/ tests/e2e/
+node_rc=$?
 p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$tap" | tail -1)
 f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$tap" | tail -1)
 if [ -z "$p" ]; then
 	echo "node --test produced no summary"
 	f=$((${f:-0} + 1))
+fi
+if [ "$node_rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+	echo "node --test exited with $node_rc (a hook failed?)"
+	f=1
 fi
 passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-0}))

@@ -187,6 +187,9 @@ static int route(struct net *n, struct lws *wsi, struct http_req *rq, const char
 		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
 		    !strcmp(cl, "0"))
 			return create_room(n, wsi, rq); /* no body is coming */
+		if (rq->resp)
+			return 0;
+		rq->create = true;
 		return 0; /* answered when the body is complete */
 	}
 	if (!strncmp(path, "/api/rooms/", 11)) {
@@ -214,6 +217,8 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		memset(rq, 0, sizeof(*rq));
 		return route(n, wsi, rq, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_BODY:
+		if (!rq->create)
+			return 0; /* a body nobody asked for (the answer is out) */
 		if (rq->too_big || rq->body_len + len > MAX_BODY) {
 			rq->too_big = true;
 			return 0;
@@ -228,6 +233,9 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (!rq->create || rq->resp)
+			return 0;
+		rq->create = false;
 		return create_room(n, wsi, rq);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!rq || !rq->resp)

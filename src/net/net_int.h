@@ -32,6 +32,7 @@ struct conn {
 };
 
 struct http_req {
+	bool create;    /* POST /api/rooms: answered when the body is complete */
 	char *body;
 	size_t body_len;
 	bool too_big;

@@ -206,35 +206,36 @@ static void reply_error(struct conn *c, uint32_t id, bool has_id, int err, const
 	}
 }
 
-/* Returns -1 when the connection must close (close reason already set). */
-static int on_message(struct conn *c, const uint8_t *p, size_t len)
+/* A protocol violation: what is queued goes out, then the close frame; input
+ * is ignored from here on. */
+static void violation(struct conn *c, int code, const char *why)
+{
+	ULOG_D("closing a connection with %d: %s", code, why);
+	net_conn_close(c, code, why);
+}
+
+static void on_message(struct conn *c, const uint8_t *p, size_t len)
 {
 	struct net *n = c->net;
-	if (!rate_ok(c)) {
-		if (++c->refused >= 200) {
-			lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-					 (unsigned char *)"flood", 5);
-			return -1;
-		}
-		reply_error(c, 0, false, PL_ERATE, NULL);
-		return 0;
-	}
-	c->refused = 0;
 	struct wire_req req;
 	bool has_id;
 	int rc = wire_decode_req(&n->u, p, len, &req, &has_id);
 	if (rc == PL_ECORRUPT) {
-		static const char why[] = "not a msgpack value";
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)why,
-				 sizeof(why) - 1);
-		return -1;
+		violation(c, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "not a msgpack value");
+		return;
 	}
-	if (rc) {
+	if (!rate_ok(c)) {
+		if (++c->refused >= 200)
+			violation(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "flood");
+		else
+			reply_error(c, req.id, has_id, PL_ERATE, NULL);
+		return;
+	}
+	c->refused = 0;
+	if (rc)
 		reply_error(c, req.id, has_id, rc, NULL);
-		return 0;
-	}
-	hub_request(n->hub, &c->hc, &req);
-	return 0;
+	else
+		hub_request(n->hub, &c->hc, &req);
 }
 
 static int on_receive(struct conn *c, const uint8_t *in, size_t len)
@@ -243,29 +244,29 @@ static int on_receive(struct conn *c, const uint8_t *in, size_t len)
 	if (c->dead || c->close_code)
 		return 0;
 	if (!lws_frame_is_binary(c->wsi)) {
-		static const char why[] = "text frames are not accepted; send binary msgpack";
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why,
-				 sizeof(why) - 1);
-		return -1;
+		violation(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			  "text frames are not accepted; send binary msgpack");
+		return 0;
 	}
 	if (c->rx.len + len > n->cfg.max_msg) {
-		static const char why[] = "message too big";
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why,
-				 sizeof(why) - 1);
-		return -1;
+		violation(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+		buf_deinit(&c->rx);
+		return 0;
 	}
 	bool last = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
-	if (last && !c->rx.len) /* whole message in one piece: no copy */
-		return on_message(c, in, len);
+	if (last && !c->rx.len) { /* whole message in one piece: no copy */
+		on_message(c, in, len);
+		return 0;
+	}
 	if (buf_append(&c->rx, in, len))
 		return -1;
 	if (!last)
 		return 0;
-	int rc = on_message(c, buf_data(&c->rx), c->rx.len);
+	on_message(c, buf_data(&c->rx), c->rx.len);
 	buf_reset(&c->rx);
 	if (c->rx.cap > 4096)
 		buf_deinit(&c->rx);
-	return rc;
+	return 0;
 }
 
 static void on_established(struct net *n, struct conn *c, struct lws *wsi)
@@ -303,10 +304,13 @@ static void on_closed(struct net *n, struct conn *c)
 		net_drained(n);
 }
 
-/* Sends our close frame pre-framed, like every other frame, then lets lws
- * hang up (it flushes anything the kernel did not take first). lws's own
- * close path (lws_close_reason, then -1) does not get a close frame out
- * from WRITEABLE on a connection written in raw mode. */
+/* Sends our close frame pre-framed, like every other frame, after all that
+ * was queued, then lingers: input is read and dropped until the peer answers
+ * with its close frame (lws then hangs up) or a short timeout passes. Closing
+ * at once would reset a connection with unread input, and the peer would
+ * lose the close frame and the replies before it. (lws's own close path,
+ * lws_close_reason then -1, does not get a close frame out from WRITEABLE
+ * on a connection written in raw mode.) */
 static int send_close(struct conn *c)
 {
 	uint8_t fr[LWS_PRE + 4 + sizeof(c->close_reason)], *p = fr + LWS_PRE;
@@ -316,9 +320,11 @@ static int send_close(struct conn *c)
 	p[2] = (uint8_t)(c->close_code >> 8);
 	p[3] = (uint8_t)c->close_code;
 	memcpy(p + 4, c->close_reason, rl);
-	lws_write(c->wsi, p, 4 + rl, LWS_WRITE_RAW);
+	if (lws_write(c->wsi, p, 4 + rl, LWS_WRITE_RAW) < 0)
+		return -1;
 	c->dead = true;
-	return -1;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 2);
+	return 0;
 }
 
 static int path_is_ws(struct lws *wsi)

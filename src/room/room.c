@@ -61,14 +61,13 @@ const struct room_chat *room_recent_chat(const struct room *r, unsigned i)
 static int check_text(const char *s, size_t n, long max, int empty_err, bool allow_newlines,
 		      const char **out, size_t *out_n)
 {
-	long chars = util_utf8_len(s, n);
-	if (chars < 0)
+	if (util_utf8_len(s, n) < 0)
 		return PL_EUTF8;
-	if (chars > max)
-		return PL_ETOOLONG;
 	*out = util_trim(s, n, out_n);
 	if (*out_n == 0)
 		return empty_err;
+	if (util_utf8_len(*out, *out_n) > max) /* limits count what is kept */
+		return PL_ETOOLONG;
 	if (allow_newlines ? util_has_control_but_space(*out, *out_n)
 			   : util_has_control(*out, *out_n))
 		return empty_err == PL_ENAME ? PL_ENAME : PL_EBADREQ;

@@ -8,7 +8,7 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 	unsigned c = s[0];
 	if (c < 0x80) {
 		*cp = c;
-		return c ? 1 : 0;
+		return 1;
 	}
 	size_t len;
 	uint32_t min;
@@ -40,7 +40,7 @@ long util_utf8_len(const char *s, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		uint32_t cp;
-		if (p[i] && p[i] < 0x80) { /* fast path */
+		if (p[i] < 0x80) { /* fast path */
 			i++, count++;
 			continue;
 		}

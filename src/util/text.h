@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 /* Number of code points in s, or -1 if s is not valid UTF-8 (overlongs,
- * surrogates and values past U+10FFFF are invalid; NUL is rejected too). */
+ * surrogates and values past U+10FFFF are invalid; NUL is valid UTF-8 and
+ * counts: util_has_control is what refuses it). */
 long util_utf8_len(const char *s, size_t n);
 /* Trims ASCII and Unicode spaces at both ends; returns the new view. */
 const char *util_trim(const char *s, size_t n, size_t *out_n);

@@ -346,9 +346,79 @@ static int get_small(const msgpack_object *v, uint32_t min, uint32_t max, uint32
 	return 0;
 }
 
+static uint64_t be(const uint8_t *p, int len)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Walks the msgpack bytes without allocating and refuses any container or
+ * string that claims more than the bytes left: msgpack-c would allocate in
+ * proportion to a claimed count, so a 7-byte message could ask for
+ * gigabytes. Every element takes at least one byte, so a valid message
+ * always passes. */
+static bool skim(const uint8_t *p, size_t n)
+{
+	size_t off = 0, pending = 1;
+	while (pending) {
+		if (off >= n)
+			return false;
+		uint8_t c = p[off++];
+		pending--;
+		uint64_t count = 0, skip = 0;
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+			continue;
+		if (c >= 0x80 && c <= 0x8f)
+			count = 2u * (c & 0x0f);
+		else if (c >= 0x90 && c <= 0x9f)
+			count = c & 0x0f;
+		else if (c >= 0xa0 && c <= 0xbf)
+			skip = c & 0x1f;
+		else {
+			static const struct {
+				uint8_t hdr, len, extra, kind; /* kind: 0 skip, 1 array, 2 map */
+			} t[] = {
+				{0xc4, 1, 0, 3}, {0xc5, 2, 0, 3}, {0xc6, 4, 0, 3}, {0xc7, 1, 1, 3},
+				{0xc8, 2, 1, 3}, {0xc9, 4, 1, 3}, {0xca, 0, 4, 0}, {0xcb, 0, 8, 0},
+				{0xcc, 0, 1, 0}, {0xcd, 0, 2, 0}, {0xce, 0, 4, 0}, {0xcf, 0, 8, 0},
+				{0xd0, 0, 1, 0}, {0xd1, 0, 2, 0}, {0xd2, 0, 4, 0}, {0xd3, 0, 8, 0},
+				{0xd4, 0, 2, 0}, {0xd5, 0, 3, 0}, {0xd6, 0, 5, 0}, {0xd7, 0, 9, 0},
+				{0xd8, 0, 17, 0}, {0xd9, 1, 0, 3}, {0xda, 2, 0, 3}, {0xdb, 4, 0, 3},
+				{0xdc, 2, 0, 1}, {0xdd, 4, 0, 1}, {0xde, 2, 0, 2}, {0xdf, 4, 0, 2},
+			};
+			size_t i = 0;
+			while (i < sizeof(t) / sizeof(t[0]) && t[i].hdr != c)
+				i++;
+			if (i == sizeof(t) / sizeof(t[0]) || n - off < t[i].len)
+				return false; /* 0xc1, or a cut header */
+			uint64_t v = be(p + off, t[i].len);
+			off += t[i].len;
+			if (t[i].kind == 1)
+				count = v;
+			else if (t[i].kind == 2)
+				count = 2 * v;
+			else if (t[i].kind == 3)
+				skip = v + t[i].extra;
+			else
+				skip = t[i].extra;
+		}
+		if (skip > n - off)
+			return false;
+		off += skip;
+		if (count > n - off || pending + count > n - off)
+			return false; /* each value still owed needs a byte */
+		pending += count;
+	}
+	return off == n;
+}
+
 static int unpack_map(msgpack_unpacked *u, const uint8_t *p, size_t n, const msgpack_object_map **m)
 {
 	size_t off = 0;
+	if (!skim(p, n))
+		return PL_ECORRUPT;
 	if (msgpack_unpack_next(u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS || off != n)
 		return PL_ECORRUPT;
 	if (u->data.type != MSGPACK_OBJECT_MAP)
