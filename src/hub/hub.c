@@ -119,6 +119,18 @@ static void make_token(const struct hub *h, const char *room, uint64_t member, c
 	util_b64url(mac, 16, out);
 }
 
+/* The browser's id, keyed per room: a ban can bar it, the log cannot be
+ * used to follow it across rooms. */
+static void device_hash(const struct hub *h, const char *room, const struct wire_str *dev,
+			uint8_t out[16])
+{
+	uint8_t mac[32];
+	char msg[300];
+	int n = snprintf(msg, sizeof(msg), "device:%s:%.*s", room, (int)dev->n, dev->p);
+	util_hmac_sha256(h->secret, h->cfg.secret_len, msg, (size_t)n, mac);
+	memcpy(out, mac, 16);
+}
+
 static void send_err(struct hub *h, struct hub_conn *hc, uint32_t id, int err, const char *msg)
 {
 	struct frame *f = wire_error(id, true, err, msg);
@@ -368,7 +380,8 @@ static long ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after
 
 /* ---- applying records --------------------------------------------------- */
 
-static void close_member_conns(struct hub_room *hr, uint64_t member, struct hub_conn *keep)
+static void close_member_conns(struct hub_room *hr, uint64_t member, struct hub_conn *keep,
+			       int code, const char *why)
 {
 	for (struct hub_conn *c = hr->conns, *next; c; c = next) {
 		next = c->next;
@@ -377,7 +390,7 @@ static void close_member_conns(struct hub_room *hr, uint64_t member, struct hub_
 		unlink_conn(hr, c);
 		c->room = NULL;
 		c->member = 0;
-		hr->hub->io.close(c, 4002, "replaced by a newer connection");
+		hr->hub->io.close(c, code, why);
 	}
 }
 
@@ -456,10 +469,17 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	}
 	if (!fx.err && c.kind == ROOM_ATTACH) {
 		grace_cancel_member(hr, c.member);
-		close_member_conns(hr, c.member, p ? p->hc : NULL);
+		close_member_conns(hr, c.member, p ? p->hc : NULL, 4002,
+				   "replaced by a newer connection");
 	}
-	if (!fx.err && c.kind == ROOM_LEAVE)
-		grace_cancel_member(hr, c.member);
+	for (unsigned i = 0; i < fx.nev; i++) {
+		if (fx.ev[i].kind != ROOM_EV_LEFT)
+			continue;
+		grace_cancel_member(hr, fx.ev[i].member->id);
+		if (fx.ev[i].reason == ROOM_REMOVED)
+			close_member_conns(hr, fx.ev[i].member->id, NULL, 4004,
+					   "removed from the room by a facilitator");
+	}
 	deadline_arm(hr);
 	if (!p)
 		return;
@@ -619,10 +639,18 @@ static void do_join(struct hub *h, struct hub_conn *hc, const struct wire_req *r
 		return;
 	}
 	if (hr->room.ended) {
-		send_err(h, hc, req->id, PL_EFORBIDDEN, "this session has ended");
+		send_err(h, hc, req->id, PL_EENDED, NULL);
 		return;
 	}
 	struct room_cmd c = {.kind = ROOM_JOIN, .text = name, .text_len = nn};
+	if (req->device.p) {
+		if (req->device.n == 0 || req->device.n > 128) {
+			send_err(h, hc, req->id, PL_EBADREQ, "device: 1 to 128 bytes");
+			return;
+		}
+		device_hash(h, hr->id, &req->device, c.device);
+		c.has_device = true;
+	}
 	if (req->key.p) {
 		util_sha256(req->key.p, req->key.n, c.kh);
 		c.has_kh = true;
@@ -664,7 +692,7 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 		send_err(h, hc, req->id, rc, NULL);
 		return;
 	}
-	close_member_conns(hr, req->member, NULL);
+	close_member_conns(hr, req->member, NULL, 4002, "replaced by a newer connection");
 	grace_cancel_member(hr, req->member);
 	/* Attach now: events from here on arrive live, the ring has the rest. */
 	hc->room = hr;
@@ -701,8 +729,8 @@ static void do_leave(struct hub *h, struct hub_conn *hc, const struct wire_req *
 		send_err(h, hc, req->id, rc, NULL);
 }
 
-/* Hands, floor and timer: the room decides, permissions included. */
-static void do_floor(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+/* Hands, floor, timer and moderation: the room decides, permissions included. */
+static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 {
 	static const enum room_cmd_kind kinds[] = {
 		[WIRE_RAISE] = ROOM_HAND_RAISE, [WIRE_LOWER] = ROOM_HAND_LOWER,
@@ -710,6 +738,10 @@ static void do_floor(struct hub *h, struct hub_conn *hc, const struct wire_req *
 		[WIRE_POLICY] = ROOM_POLICY, [WIRE_GIVE] = ROOM_FLOOR_GIVE,
 		[WIRE_TAKE] = ROOM_FLOOR_TAKE, [WIRE_YIELD] = ROOM_FLOOR_YIELD,
 		[WIRE_TIMER] = ROOM_TIMER,
+		[WIRE_DELETE] = ROOM_DELETE, [WIRE_MUTE] = ROOM_MUTE, [WIRE_UNMUTE] = ROOM_MUTE,
+		[WIRE_REMOVE] = ROOM_REMOVE, [WIRE_LOCK] = ROOM_LOCK, [WIRE_UNLOCK] = ROOM_LOCK,
+		[WIRE_CHAT_MODE] = ROOM_CHAT_MODE, [WIRE_PROMOTE] = ROOM_ROLE,
+		[WIRE_DEMOTE] = ROOM_ROLE, [WIRE_END] = ROOM_END,
 	};
 	if (req->type >= sizeof(kinds) / sizeof(kinds[0]) || !kinds[req->type]) {
 		send_err(h, hc, req->id, PL_EUNKNOWN, NULL);
@@ -718,8 +750,17 @@ static void do_floor(struct hub *h, struct hub_conn *hc, const struct wire_req *
 	struct room_cmd c = {.kind = kinds[req->type], .member = hc->member,
 			     .target = req->has_member ? req->member : 0, .arg = req->arg,
 			     .arg2 = req->arg2};
-	if (req->type == WIRE_MOVE)
-		c.arg = req->arg - 1; /* 1-based on the wire */
+	switch (req->type) {
+	case WIRE_MOVE: c.arg = req->arg - 1; break; /* 1-based on the wire */
+	case WIRE_DELETE: c.target = req->seq; break;
+	case WIRE_MUTE:
+	case WIRE_LOCK:
+	case WIRE_PROMOTE: c.arg = 1; break;
+	case WIRE_UNMUTE:
+	case WIRE_UNLOCK:
+	case WIRE_DEMOTE: c.arg = 0; break;
+	default: break;
+	}
 	int rc = submit(hc->room, hc, req, &c, 0);
 	if (rc)
 		send_err(h, hc, req->id, rc, NULL);
@@ -755,7 +796,7 @@ void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 	else if (req->type == WIRE_LEAVE)
 		do_leave(h, hc, req);
 	else
-		do_floor(h, hc, req);
+		do_command(h, hc, req);
 }
 
 void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown)

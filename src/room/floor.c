@@ -32,7 +32,7 @@
 bool room_is_fac(const struct room *r, uint64_t member)
 {
 	const struct room_member *m = room_member(r, member);
-	return m && m->present && m->role == ROOM_FACILITATOR;
+	return m && m->present && m->role != ROOM_PARTICIPANT;
 }
 
 static struct room_hand *hand_of(struct room *r, uint64_t member, size_t *idx)
@@ -178,6 +178,16 @@ void room__floor_left(struct room *r, int64_t ts, uint64_t member, struct room_f
 		room__emit(fx, ROOM_EV_FLOOR, end_turn(r, ts));
 }
 
+void room__floor_end(struct room *r, int64_t ts, struct room_fx *fx)
+{
+	if (r->nhands) {
+		r->nhands = 0;
+		room__emit(fx, ROOM_EV_QUEUE, NULL);
+	}
+	if (r->floor.member)
+		room__emit(fx, ROOM_EV_FLOOR, end_turn(r, ts));
+}
+
 static int apply_expire(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
 			struct room_fx *fx)
 {
@@ -211,7 +221,7 @@ int room__floor_apply(struct room *r, uint64_t seq, int64_t ts, const struct roo
 	struct room_member *actor = room_member(r, c->member);
 	if (!actor || !actor->present)
 		return PL_ENOTJOINED;
-	bool fac = actor->role == ROOM_FACILITATOR;
+	bool fac = actor->role != ROOM_PARTICIPANT;
 	struct room_hand *h;
 	switch (c->kind) {
 	case ROOM_HAND_RAISE:

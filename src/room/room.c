@@ -35,6 +35,9 @@ void room_deinit(struct room *r)
 	for (unsigned i = 0; i < ROOM_RECENT_CHAT; i++)
 		free(r->recent[i].text);
 	free(r->hands);
+	free(r->msgs);
+	free(r->modlog);
+	free(r->banned);
 	free(r->title);
 	memset(r, 0, sizeof(*r));
 }
@@ -142,6 +145,10 @@ static int apply_join(struct room *r, uint64_t seq, int64_t ts, const struct roo
 			return PL_EFORBIDDEN;
 		role = ROOM_FACILITATOR;
 	}
+	if (role == ROOM_PARTICIPANT && c->has_device && room__banned(r, c->device))
+		return PL_EBANNED;
+	if (role == ROOM_PARTICIPANT && r->locked)
+		return PL_ELOCKED;
 	if (r->nmembers == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 8;
 		struct room_member *m = realloc(r->members, cap * sizeof(*m));
@@ -155,7 +162,8 @@ static int apply_join(struct room *r, uint64_t seq, int64_t ts, const struct roo
 		return PL_ENOMEM;
 	struct room_member *m = &r->members[r->nmembers++];
 	*m = (struct room_member){.id = seq, .name = copy, .role = role, .present = true,
-				  .online = true, .joined_ts = ts};
+				  .online = true, .joined_ts = ts, .has_device = c->has_device};
+	memcpy(m->device, c->device, 16);
 	r->present++;
 	fx->member = m->id;
 	room__emit(fx, ROOM_EV_JOINED, m);
@@ -195,15 +203,20 @@ static int apply_leave(struct room *r, int64_t ts, const struct room_cmd *c, str
 		return 0; /* the member came back since this was decided */
 	if (c->reason == ROOM_TIMEOUT && m->online)
 		return 0;
+	room__member_leave(r, ts, m, c->reason == ROOM_TIMEOUT ? ROOM_TIMEOUT : ROOM_LEFT, fx);
+	return 0;
+}
+
+void room__member_leave(struct room *r, int64_t ts, struct room_member *m, uint8_t reason,
+			struct room_fx *fx)
+{
 	m->present = false;
 	m->online = false;
 	m->left_ts = ts;
 	r->present--;
-	struct room_ev *ev = &fx->ev[fx->nev];
 	room__emit(fx, ROOM_EV_LEFT, m);
-	ev->reason = c->reason == ROOM_TIMEOUT ? ROOM_TIMEOUT : ROOM_LEFT;
+	fx->ev[fx->nev - 1].reason = reason;
 	room__floor_left(r, ts, m->id, fx);
-	return 0;
 }
 
 static int apply_chat(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
@@ -215,11 +228,14 @@ static int apply_chat(struct room *r, uint64_t seq, int64_t ts, const struct roo
 	const char *t;
 	size_t tn;
 	int rc = room_check_chat(c->text, c->text_len, &t, &tn);
-	if (rc)
+	if (rc || (rc = room__may_chat(r, m, ts)))
 		return rc;
 	char *text = dup_view(t, tn);
-	if (!text)
+	if (!text || room__msg_add(r, seq, m->id)) {
+		free(text);
 		return PL_ENOMEM;
+	}
+	m->last_chat = ts;
 	struct room_chat *ch = &r->recent[r->chat_head];
 	free(ch->text);
 	*ch = (struct room_chat){.seq = seq, .ts = ts, .from = m->id, .text = text};
@@ -242,8 +258,9 @@ int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *
 		rc = apply_create(r, ts, c);
 	else if (!r->exists)
 		rc = PL_ENOTFOUND;
-	else if (r->ended)
-		rc = PL_EFORBIDDEN;
+	else if (r->ended && c->kind != ROOM_ATTACH && c->kind != ROOM_DETACH &&
+		 c->kind != ROOM_LEAVE)
+		rc = c->kind == ROOM_EXPIRE ? 0 : PL_EENDED;
 	else {
 		switch (c->kind) {
 		case ROOM_JOIN: rc = apply_join(r, seq, ts, c, fx); break;
@@ -252,8 +269,9 @@ int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *
 		case ROOM_LEAVE: rc = apply_leave(r, ts, c, fx); break;
 		case ROOM_CHAT: rc = apply_chat(r, seq, ts, c, fx); break;
 		default:
-			rc = c->kind < ROOM__CMD_MAX ? room__floor_apply(r, seq, ts, c, fx)
-						     : PL_EBADREQ;
+			rc = c->kind >= ROOM__CMD_MAX ? PL_EBADREQ
+			     : c->kind >= ROOM_DELETE ? room__mod_apply(r, seq, ts, c, fx)
+						      : room__floor_apply(r, seq, ts, c, fx);
 			break;
 		}
 	}

@@ -33,8 +33,10 @@
 #define ROOM_CHAT_MAX 2000   /* characters */
 #define ROOM_RECENT_CHAT 50  /* messages kept for the snapshot */
 
-enum room_role { ROOM_PARTICIPANT = 0, ROOM_FACILITATOR = 1 };
-enum room_reason { ROOM_LEFT = 0, ROOM_TIMEOUT = 1 };
+/* A facilitator created the room or holds its key; a co-facilitator was
+ * promoted by one. Both may do everything marked "fac". */
+enum room_role { ROOM_PARTICIPANT = 0, ROOM_FACILITATOR = 1, ROOM_COFACILITATOR = 2 };
+enum room_reason { ROOM_LEFT = 0, ROOM_TIMEOUT = 1, ROOM_REMOVED = 2 };
 
 struct room_member {
 	uint64_t id;       /* seq of its join record */
@@ -48,6 +50,36 @@ struct room_member {
 	uint32_t messages; /* chat messages sent */
 	uint32_t turns;    /* times given the floor */
 	int64_t speak_ms;  /* total time holding the floor (closed turns) */
+	bool muted;        /* chat muted by a facilitator */
+	bool has_device;
+	uint8_t device[16]; /* keyed hash of the browser's id: what a ban bars */
+	int64_t last_chat; /* ts of the last message (slow mode) */
+};
+
+enum room_chat_mode { ROOM_CHAT_OPEN = 0, ROOM_CHAT_SLOW = 1, ROOM_CHAT_FAC_ONLY = 2 };
+
+enum room_mod_action {
+	ROOM_MOD_DELETE = 0, ROOM_MOD_MUTE, ROOM_MOD_UNMUTE, ROOM_MOD_REMOVE, ROOM_MOD_BAN,
+	ROOM_MOD_LOCK, ROOM_MOD_UNLOCK, ROOM_MOD_CHAT_MODE, ROOM_MOD_PROMOTE, ROOM_MOD_DEMOTE,
+	ROOM_MOD_END, ROOM__MOD_MAX
+};
+
+/* One line of the moderation log that everyone in the room sees. */
+struct room_mod {
+	uint64_t seq;
+	int64_t ts;
+	uint64_t actor;
+	uint8_t action;    /* enum room_mod_action */
+	uint64_t target;   /* member, or message seq for DELETE */
+	uint32_t arg;      /* CHAT_MODE: mode; */
+	uint32_t arg2;     /* CHAT_MODE: slow seconds */
+};
+
+/* Every chat message, for moderation and the transcript. */
+struct room_msg {
+	uint64_t seq;
+	uint64_t from;
+	bool deleted;
 };
 
 /* Hand types, in queue precedence: a clarification goes ahead of a direct
@@ -86,6 +118,7 @@ struct room_chat {
 	int64_t ts;
 	uint64_t from;
 	char *text;
+	bool deleted;
 };
 
 struct room {
@@ -107,6 +140,16 @@ struct room {
 	uint32_t timer_s;              /* turn timer, 0 = off */
 	uint8_t timer_action;          /* enum room_timer_action */
 	struct room_floor floor;
+	bool locked;                   /* no new joins */
+	uint8_t chat_mode;             /* enum room_chat_mode */
+	uint32_t slow_s;               /* slow mode: seconds between messages */
+	int64_t ended_ts;
+	struct room_msg *msgs;         /* every chat message */
+	size_t nmsgs, msgs_cap;
+	struct room_mod *modlog;
+	size_t nmod, mod_cap;
+	uint8_t (*banned)[16];         /* device hashes barred from joining */
+	size_t nbanned, banned_cap;
 };
 
 enum room_cmd_kind {
@@ -126,6 +169,13 @@ enum room_cmd_kind {
 	ROOM_FLOOR_YIELD,  /* the holder gives it up */
 	ROOM_TIMER,        /* fac: arg = seconds (0 off), arg2 = action */
 	ROOM_EXPIRE,       /* a deadline passed: turn = target, arg = what */
+	ROOM_DELETE,       /* fac: delete chat message seq = target */
+	ROOM_MUTE,         /* fac: arg 1 mute, 0 unmute target */
+	ROOM_REMOVE,       /* fac: remove target; arg 1 also bars its device */
+	ROOM_LOCK,         /* fac: arg 1 lock, 0 unlock */
+	ROOM_CHAT_MODE,    /* fac: arg = mode, arg2 = slow seconds */
+	ROOM_ROLE,         /* fac: arg 1 promote target to co-facilitator, 0 demote */
+	ROOM_END,          /* fac: end the session; the room becomes read-only */
 	ROOM__CMD_MAX
 };
 
@@ -147,6 +197,8 @@ struct room_cmd {
 	bool has_kh;
 	uint64_t target;          /* the member (or turn) a command acts on */
 	uint32_t arg, arg2;       /* small command arguments, see the kinds */
+	uint8_t device[16];       /* join: keyed hash of the browser's id */
+	bool has_device;
 };
 
 enum room_ev_kind {
@@ -160,6 +212,7 @@ enum room_ev_kind {
 	ROOM_EV_WARN,      /* the turn timer passed 80 % */
 	ROOM_EV_TIMEUP,    /* the turn timer ran out (notice mode) */
 	ROOM_EV_TIMER,     /* the room's timer setting changed */
+	ROOM_EV_MOD,       /* a moderation action: mod = the log line */
 };
 
 struct room_ev {
@@ -167,9 +220,10 @@ struct room_ev {
 	const struct room_member *member;
 	const struct room_chat *chat;  /* ROOM_EV_CHAT */
 	uint8_t reason;                /* ROOM_EV_LEFT */
+	const struct room_mod *mod;    /* ROOM_EV_MOD */
 };
 
-#define ROOM_FX_MAX 4
+#define ROOM_FX_MAX 6
 
 struct room_fx {
 	int err;                  /* 0: accepted; else a pl_err for the origin */

@@ -22,6 +22,11 @@ static const struct {
 	[15] = {"internal", "out of memory"},
 	[16] = {"internal", "I/O error"},
 	[17] = {"internal", "corrupt data"},
+	[18] = {"muted", "a facilitator has muted your chat"},
+	[19] = {"room_locked", "the room is locked: no new joins"},
+	[20] = {"slow_mode", "slow mode: wait a little before your next message"},
+	[21] = {"session_ended", "the session has ended; the room is read-only"},
+	[22] = {"banned", "you were removed from this session"},
 };
 
 static int idx(int err)

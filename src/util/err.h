@@ -28,7 +28,12 @@ enum pl_err {
 	PL_ENOMEM = -15,      /* internal (out of memory) */
 	PL_EIO = -16,         /* internal (I/O) */
 	PL_ECORRUPT = -17,    /* internal (corrupt data) */
-	PL__ENUM_MIN = -18,
+	PL_EMUTED = -18,      /* muted */
+	PL_ELOCKED = -19,     /* room_locked */
+	PL_ESLOW = -20,       /* slow_mode */
+	PL_EENDED = -21,      /* session_ended */
+	PL_EBANNED = -22,     /* banned */
+	PL__ENUM_MIN = -23,
 };
 
 /* Stable wire code, e.g. "bad_request". Never NULL. */

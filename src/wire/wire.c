@@ -68,12 +68,14 @@ struct frame *wire__enc_frame(struct enc *e, uint64_t seq)
 
 const char *wire_role(uint8_t role)
 {
-	return role == ROOM_FACILITATOR ? "facilitator" : "participant";
+	return role == ROOM_FACILITATOR     ? "facilitator"
+	       : role == ROOM_COFACILITATOR ? "cofacilitator"
+					    : "participant";
 }
 
 void wire__pack_member(msgpack_packer *pk, const struct room_member *m)
 {
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 7);
 	pack_key(pk, "id");
 	msgpack_pack_uint64(pk, m->id);
 	pack_key(pk, "name");
@@ -86,6 +88,8 @@ void wire__pack_member(msgpack_packer *pk, const struct room_member *m)
 	msgpack_pack_uint32(pk, m->turns);
 	pack_key(pk, "speak_ms");
 	msgpack_pack_int64(pk, m->speak_ms);
+	pack_key(pk, "muted");
+	wire__pack_bool(pk, m->muted);
 }
 
 /* {t, seq, ts, ...n more} */
@@ -108,7 +112,7 @@ static void pack_chat_body(msgpack_packer *pk, const struct room *r, const struc
 	pack_key(pk, "name");
 	pack_str(pk, m ? m->name : "");
 	pack_key(pk, "text");
-	pack_str(pk, c->text);
+	pack_str(pk, c->text ? c->text : ""); /* a deleted message keeps no text */
 }
 
 static bool pack_event(msgpack_packer *pk, const struct room *r, uint64_t seq, int64_t ts,
@@ -125,7 +129,9 @@ static bool pack_event(msgpack_packer *pk, const struct room *r, uint64_t seq, i
 		pack_key(pk, "member");
 		msgpack_pack_uint64(pk, ev->member->id);
 		pack_key(pk, "reason");
-		pack_str(pk, ev->reason == ROOM_TIMEOUT ? "timeout" : "left");
+		pack_str(pk, ev->reason == ROOM_TIMEOUT   ? "timeout"
+			     : ev->reason == ROOM_REMOVED ? "removed"
+							  : "left");
 		return true;
 	case ROOM_EV_AWAY:
 	case ROOM_EV_BACK:
@@ -138,7 +144,8 @@ static bool pack_event(msgpack_packer *pk, const struct room *r, uint64_t seq, i
 		pack_chat_body(pk, r, ev->chat);
 		return true;
 	default:
-		return wire__pack_floor_event(pk, r, seq, ts, ev);
+		return wire__pack_floor_event(pk, r, seq, ts, ev) ||
+		       wire__pack_mod_event(pk, r, seq, ts, ev);
 	}
 }
 
@@ -221,12 +228,13 @@ struct frame *wire_ok_ts(uint32_t id, int64_t ts)
 
 static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 {
-	msgpack_pack_map(pk, 4 + WIRE_FLOOR_SNAPSHOT_KEYS);
+	msgpack_pack_map(pk, 5 + WIRE_FLOOR_SNAPSHOT_KEYS);
 	wire__pack_floor_snapshot(pk, r);
+	wire__pack_mod_snapshot(pk, r);
 	pack_key(pk, "seq");
 	msgpack_pack_uint64(pk, r->seq);
 	pack_key(pk, "room");
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 7);
 	pack_key(pk, "id");
 	pack_str(pk, r->id);
 	pack_key(pk, "title");
@@ -234,10 +242,13 @@ static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 	pack_key(pk, "created");
 	msgpack_pack_int64(pk, r->created);
 	pack_key(pk, "ended");
-	if (r->ended)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
+	wire__pack_bool(pk, r->ended);
+	pack_key(pk, "locked");
+	wire__pack_bool(pk, r->locked);
+	pack_key(pk, "chat_mode");
+	pack_str(pk, wire_chat_mode_name(r->chat_mode));
+	pack_key(pk, "slow_seconds");
+	msgpack_pack_uint32(pk, r->slow_s);
 	pack_key(pk, "members");
 	msgpack_pack_array(pk, r->present);
 	for (size_t i = 0; i < r->nmembers; i++)
@@ -247,12 +258,16 @@ static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 	msgpack_pack_array(pk, r->chat_n);
 	for (unsigned i = 0; i < r->chat_n; i++) {
 		const struct room_chat *c = room_recent_chat(r, i);
-		msgpack_pack_map(pk, 5);
+		msgpack_pack_map(pk, 5 + c->deleted);
 		pack_key(pk, "seq");
 		msgpack_pack_uint64(pk, c->seq);
 		pack_key(pk, "ts");
 		msgpack_pack_int64(pk, c->ts);
 		pack_chat_body(pk, r, c);
+		if (c->deleted) {
+			pack_key(pk, "deleted");
+			msgpack_pack_true(pk);
+		}
 	}
 }
 
@@ -334,6 +349,14 @@ static int get_enum(const msgpack_object *v, int (*lookup)(const struct wire_str
 	if (e < 0)
 		return PL_EBADREQ;
 	*out = (uint32_t)e;
+	return 0;
+}
+
+static int get_bool(const msgpack_object *v, uint32_t *out)
+{
+	if (v->type != MSGPACK_OBJECT_BOOLEAN)
+		return PL_EBADREQ;
+	*out = v->via.boolean;
 	return 0;
 }
 
@@ -436,11 +459,16 @@ static const struct {
 	{"raise", WIRE_RAISE}, {"lower", WIRE_LOWER}, {"clear_hands", WIRE_CLEAR_HANDS},
 	{"move", WIRE_MOVE}, {"policy", WIRE_POLICY}, {"give", WIRE_GIVE},
 	{"take", WIRE_TAKE}, {"yield", WIRE_YIELD}, {"timer", WIRE_TIMER},
+	{"delete", WIRE_DELETE}, {"mute", WIRE_MUTE}, {"unmute", WIRE_UNMUTE},
+	{"remove", WIRE_REMOVE}, {"lock", WIRE_LOCK}, {"unlock", WIRE_UNLOCK},
+	{"chat_mode", WIRE_CHAT_MODE}, {"promote", WIRE_PROMOTE}, {"demote", WIRE_DEMOTE},
+	{"end", WIRE_END},
 };
 
 enum {
 	F_ROOM = 1, F_NAME = 2, F_KEY = 4, F_TOKEN = 8, F_TEXT = 16, F_MEMBER = 32, F_SEQ = 64,
 	F_TYPE = 128, F_POLICY = 256, F_POS = 512, F_SECONDS = 1024, F_ACTION = 2048,
+	F_MODE = 4096, F_BAN = 8192, F_DEVICE = 16384,
 };
 
 static unsigned required(enum wire_req_type t)
@@ -453,6 +481,13 @@ static unsigned required(enum wire_req_type t)
 	case WIRE_MOVE: return F_MEMBER | F_POS;
 	case WIRE_POLICY: return F_POLICY;
 	case WIRE_TIMER: return F_SECONDS;
+	case WIRE_DELETE: return F_SEQ;
+	case WIRE_MUTE:
+	case WIRE_UNMUTE:
+	case WIRE_REMOVE:
+	case WIRE_PROMOTE:
+	case WIRE_DEMOTE: return F_MEMBER;
+	case WIRE_CHAT_MODE: return F_MODE;
 	default: return 0;
 	}
 }
@@ -510,8 +545,16 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 			rc = get_enum(v, wire_policy, &req->arg), seen |= F_POLICY;
 		else if (key_is(k, "pos"))
 			rc = get_small(v, 1, 100000, &req->arg), seen |= F_POS;
+		else if (key_is(k, "seconds") && req->type == WIRE_CHAT_MODE)
+			rc = get_small(v, 0, 3600, &req->arg2), seen |= F_SECONDS;
 		else if (key_is(k, "seconds"))
 			rc = get_small(v, 0, 3600, &req->arg), seen |= F_SECONDS;
+		else if (key_is(k, "mode"))
+			rc = get_enum(v, wire_chat_mode, &req->arg), seen |= F_MODE;
+		else if (key_is(k, "ban"))
+			rc = get_bool(v, &req->arg), seen |= F_BAN;
+		else if (key_is(k, "device"))
+			rc = get_str(v, &req->device), seen |= F_DEVICE;
 		else if (key_is(k, "action"))
 			rc = get_enum(v, wire_timer_action, &req->arg2), seen |= F_ACTION;
 		else
@@ -529,7 +572,9 @@ static const char *const kinds[ROOM__CMD_MAX] = {
 	[ROOM_HAND_RAISE] = "raise",    [ROOM_HAND_LOWER] = "lower",   [ROOM_HAND_CLEAR] = "clear_hands",
 	[ROOM_HAND_MOVE] = "move",      [ROOM_POLICY] = "policy",      [ROOM_FLOOR_GIVE] = "give",
 	[ROOM_FLOOR_TAKE] = "take",     [ROOM_FLOOR_YIELD] = "yield",  [ROOM_TIMER] = "timer",
-	[ROOM_EXPIRE] = "expire",
+	[ROOM_EXPIRE] = "expire",       [ROOM_DELETE] = "delete",      [ROOM_MUTE] = "mute",
+	[ROOM_REMOVE] = "remove",       [ROOM_LOCK] = "lock",          [ROOM_CHAT_MODE] = "chat_mode",
+	[ROOM_ROLE] = "role",           [ROOM_END] = "end",
 };
 
 int wire_record_encode(struct buf *b, const struct room_cmd *c)
@@ -540,7 +585,7 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 	int n = 1 + (c->origin != 0);
 	switch (c->kind) {
 	case ROOM_CREATE: n += 3; break;
-	case ROOM_JOIN: n += 1 + c->has_kh; break;
+	case ROOM_JOIN: n += 1 + c->has_kh + c->has_device; break;
 	case ROOM_ATTACH: n += 1; break;
 	case ROOM_DETACH: n += 1 + c->has_epoch; break;
 	case ROOM_LEAVE: n += 2 + c->has_epoch; break;
@@ -574,6 +619,11 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 		pack_key(pk, "kh");
 		msgpack_pack_bin(pk, 32);
 		msgpack_pack_bin_body(pk, c->kh, 32);
+	}
+	if (c->kind == ROOM_JOIN && c->has_device) {
+		pack_key(pk, "dv");
+		msgpack_pack_bin(pk, 16);
+		msgpack_pack_bin_body(pk, c->device, 16);
 	}
 	if (c->kind >= ROOM_ATTACH && c->kind <= ROOM_CHAT) {
 		pack_key(pk, "member");
@@ -646,6 +696,11 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 				return PL_ECORRUPT;
 			memcpy(c->kh, v->via.bin.ptr, 32);
 			c->has_kh = true;
+		} else if (key_is(k, "dv")) {
+			if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 16)
+				return PL_ECORRUPT;
+			memcpy(c->device, v->via.bin.ptr, 16);
+			c->has_device = true;
 		} else if (key_is(k, "member")) {
 			if (get_uint(v, &c->member))
 				return PL_ECORRUPT;

@@ -40,6 +40,16 @@ enum wire_req_type {
 	WIRE_TAKE,
 	WIRE_YIELD,
 	WIRE_TIMER,        /* seconds, action */
+	WIRE_DELETE,       /* seq */
+	WIRE_MUTE,         /* member */
+	WIRE_UNMUTE,       /* member */
+	WIRE_REMOVE,       /* member, [ban] */
+	WIRE_LOCK,
+	WIRE_UNLOCK,
+	WIRE_CHAT_MODE,    /* mode, [seconds] */
+	WIRE_PROMOTE,      /* member */
+	WIRE_DEMOTE,       /* member */
+	WIRE_END,
 };
 
 struct wire_str {
@@ -50,7 +60,7 @@ struct wire_str {
 struct wire_req {
 	enum wire_req_type type;
 	uint32_t id;
-	struct wire_str room, name, key, token, text;
+	struct wire_str room, name, key, token, text, device;
 	uint64_t member, seq;
 	bool has_member;
 	uint32_t arg, arg2;  /* decoded enums and numbers, per type */
@@ -85,5 +95,6 @@ const char *wire_role(uint8_t role);
 int wire_hand_type(const struct wire_str *s);
 int wire_policy(const struct wire_str *s);
 int wire_timer_action(const struct wire_str *s);
+int wire_chat_mode(const struct wire_str *s);
 
 #endif

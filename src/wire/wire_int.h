@@ -26,6 +26,16 @@ bool wire__pack_floor_event(msgpack_packer *pk, const struct room *r, uint64_t s
 #define WIRE_FLOOR_SNAPSHOT_KEYS 4
 void wire__pack_floor_snapshot(msgpack_packer *pk, const struct room *r);
 
+/* Moderation (wire/moderation.c). */
+#define WIRE_MODLOG_MAX 100 /* log lines in a snapshot */
+bool wire__pack_mod_event(msgpack_packer *pk, const struct room *r, uint64_t seq, int64_t ts,
+			  const struct room_ev *ev);
+void wire__pack_mod(msgpack_packer *pk, const struct room *r, const struct room_mod *m);
+void wire__pack_mod_snapshot(msgpack_packer *pk, const struct room *r);
+const char *wire_chat_mode_name(uint8_t mode);
+/* Index of s in names, or -1. */
+int wire_enum(const char *const *names, size_t n, const struct wire_str *s);
+
 #define pack_key wire__pack_str
 #define pack_str wire__pack_str
 
