@@ -318,7 +318,7 @@ int room__floor_apply(struct room *r, uint64_t seq, int64_t ts, const struct roo
 	}
 }
 
-int64_t room_next_deadline(const struct room *r, uint8_t *what)
+int64_t room__floor_deadline(const struct room *r, uint8_t *what)
 {
 	const struct room_floor *f = &r->floor;
 	if (!f->member || !f->deadline || f->expired)

@@ -138,6 +138,12 @@ static int end_session(struct room *r, uint64_t seq, int64_t ts, const struct ro
 	r->ended = true;
 	r->ended_ts = ts;
 	room__floor_end(r, ts, fx);
+	for (size_t i = 0; i < r->nprompts; i++) { /* `end` closes every prompt */
+		if (!r->prompts[i].closed) {
+			r->prompts[i].closed = true;
+			r->prompts[i].closed_at = ts;
+		}
+	}
 	return 0;
 }
 

@@ -38,6 +38,7 @@ void room_deinit(struct room *r)
 	free(r->msgs);
 	free(r->modlog);
 	free(r->banned);
+	room__prompts_free(r);
 	free(r->title);
 	memset(r, 0, sizeof(*r));
 }
@@ -248,6 +249,23 @@ static int apply_chat(struct room *r, uint64_t seq, int64_t ts, const struct roo
 	return 0;
 }
 
+int64_t room_next_deadline(const struct room *r, uint8_t *what, uint64_t *target)
+{
+	uint8_t fw = 0;
+	uint64_t pid = 0;
+	int64_t floor = room__floor_deadline(r, &fw), prompt = room__prompt_deadline(r, &pid);
+	if (floor && (!prompt || floor <= prompt)) {
+		*what = fw;
+		*target = r->floor.turn;
+		return floor;
+	}
+	if (prompt) {
+		*what = ROOM_EXPIRE_PROMPT;
+		*target = pid;
+	}
+	return prompt;
+}
+
 int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
 	       struct room_fx *fx)
 {
@@ -268,6 +286,13 @@ int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *
 		case ROOM_DETACH: rc = apply_detach(r, c, fx); break;
 		case ROOM_LEAVE: rc = apply_leave(r, ts, c, fx); break;
 		case ROOM_CHAT: rc = apply_chat(r, seq, ts, c, fx); break;
+		case ROOM_PROMPT_OPEN:
+		case ROOM_PROMPT_CLOSE:
+		case ROOM_ANSWER: rc = room__prompt_apply(r, seq, ts, c, fx); break;
+		case ROOM_EXPIRE:
+			rc = c->arg == ROOM_EXPIRE_PROMPT ? room__prompt_apply(r, seq, ts, c, fx)
+							  : room__floor_apply(r, seq, ts, c, fx);
+			break;
 		default:
 			rc = c->kind >= ROOM__CMD_MAX ? PL_EBADREQ
 			     : c->kind >= ROOM_DELETE ? room__mod_apply(r, seq, ts, c, fx)

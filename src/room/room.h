@@ -75,6 +75,53 @@ struct room_mod {
 	uint32_t arg2;     /* CHAT_MODE: slow seconds */
 };
 
+enum room_prompt_kind {
+	ROOM_PROMPT_SINGLE = 0,  /* one option */
+	ROOM_PROMPT_MULTI = 1,   /* any options */
+	ROOM_PROMPT_RATING = 2,  /* 1..scale, labels at the ends */
+	ROOM_PROMPT_TEXT = 3,    /* a short open answer */
+};
+
+/* Who sees a prompt's results, and when. Facilitators always see them. */
+enum room_reveal {
+	ROOM_REVEAL_LIVE = 0,     /* everyone, live */
+	ROOM_REVEAL_ANSWERED = 1, /* each person once they have answered */
+	ROOM_REVEAL_CLOSED = 2,   /* everyone once the prompt is closed */
+	ROOM_REVEAL_FAC = 3,      /* facilitators only */
+};
+
+#define ROOM_PROMPT_OPTS 10       /* options at most (also the largest scale) */
+#define ROOM_PROMPT_QUESTION 300  /* characters */
+#define ROOM_PROMPT_OPTION 100
+#define ROOM_PROMPT_ANSWER 280    /* an open answer */
+#define ROOM_PROMPTS_MAX 200      /* prompts per room */
+
+/* One answer. For an anonymous prompt `who` is an unlinkable token (a keyed
+ * hash of prompt and member made by the hub) and member is 0: nothing in the
+ * state, the log or an export ties the answer to a person. */
+struct room_answer {
+	uint64_t member;
+	uint8_t who[16];
+	uint32_t choice;     /* single: option index; multi: bit mask; rating: 1..scale */
+	char *text;          /* open */
+	int64_t ts;
+};
+
+struct room_prompt {
+	uint64_t id;         /* seq of the record that opened it */
+	uint8_t kind;        /* enum room_prompt_kind */
+	uint8_t reveal;      /* enum room_reveal */
+	bool anonymous;
+	bool closed;
+	uint8_t nopts;       /* options, or the scale for a rating */
+	char *question;
+	char *opts[ROOM_PROMPT_OPTS]; /* options; rating: [0] low label, [1] high */
+	int64_t opened, closes_at, closed_at; /* closes_at 0: closed by hand */
+	uint32_t tally[ROOM_PROMPT_OPTS + 1];
+	struct room_answer *answers;
+	size_t nanswers, answers_cap;
+};
+
 /* Every chat message, for moderation and the transcript. */
 struct room_msg {
 	uint64_t seq;
@@ -150,6 +197,8 @@ struct room {
 	size_t nmod, mod_cap;
 	uint8_t (*banned)[16];         /* device hashes barred from joining */
 	size_t nbanned, banned_cap;
+	struct room_prompt *prompts;   /* in opening order (= id order) */
+	size_t nprompts, prompts_cap;
 };
 
 enum room_cmd_kind {
@@ -176,10 +225,18 @@ enum room_cmd_kind {
 	ROOM_CHAT_MODE,    /* fac: arg = mode, arg2 = slow seconds */
 	ROOM_ROLE,         /* fac: arg 1 promote target to co-facilitator, 0 demote */
 	ROOM_END,          /* fac: end the session; the room becomes read-only */
+	ROOM_PROMPT_OPEN,  /* fac: a prompt, see struct room_cmd's prompt fields */
+	ROOM_PROMPT_CLOSE, /* fac: close prompt target */
+	ROOM_ANSWER,       /* answer prompt target: member or token, arg/text */
 	ROOM__CMD_MAX
 };
 
-enum room_expire_what { ROOM_EXPIRE_WARN = 0, ROOM_EXPIRE_TURN = 1 };
+enum room_expire_what { ROOM_EXPIRE_WARN = 0, ROOM_EXPIRE_TURN = 1, ROOM_EXPIRE_PROMPT = 2 };
+
+struct room_text {
+	const char *p;
+	size_t n;
+};
 
 /* A decoded record. Strings are views (not NUL-terminated). */
 struct room_cmd {
@@ -199,6 +256,15 @@ struct room_cmd {
 	uint32_t arg, arg2;       /* small command arguments, see the kinds */
 	uint8_t device[16];       /* join: keyed hash of the browser's id */
 	bool has_device;
+	/* prompts: open (text = question, opts, arg = seconds to the deadline,
+	 * pkind, reveal, anonymous, scale in nopts) and answer (token, arg,
+	 * text) */
+	struct room_text opts[ROOM_PROMPT_OPTS];
+	uint8_t nopts;
+	uint8_t pkind, reveal;
+	bool anonymous;
+	uint8_t token[16];
+	bool has_token;
 };
 
 enum room_ev_kind {
@@ -213,6 +279,10 @@ enum room_ev_kind {
 	ROOM_EV_TIMEUP,    /* the turn timer ran out (notice mode) */
 	ROOM_EV_TIMER,     /* the room's timer setting changed */
 	ROOM_EV_MOD,       /* a moderation action: mod = the log line */
+	ROOM_EV_PROMPT,    /* a prompt opened: prompt */
+	ROOM_EV_CLOSED,    /* a prompt closed: prompt */
+	ROOM_EV_ANSWER,    /* an answer changed a prompt's results: prompt (not
+	                    * broadcast: the hub coalesces results) */
 };
 
 struct room_ev {
@@ -221,6 +291,7 @@ struct room_ev {
 	const struct room_chat *chat;  /* ROOM_EV_CHAT */
 	uint8_t reason;                /* ROOM_EV_LEFT */
 	const struct room_mod *mod;    /* ROOM_EV_MOD */
+	const struct room_prompt *prompt;
 };
 
 #define ROOM_FX_MAX 6
@@ -251,8 +322,15 @@ const struct room_chat *room_recent_chat(const struct room *r, unsigned i);
  * returns the number of hands. out must have room for r->nhands entries
  * (n), else nothing is written. Deterministic. */
 size_t room_queue(const struct room *r, size_t *out, size_t n);
-/* Which deadline of the floor is due next (0 if none) and for what. */
-int64_t room_next_deadline(const struct room *r, uint8_t *what);
+/* The next deadline (0 if none): what is due (enum room_expire_what) and
+ * for which turn or prompt. */
+int64_t room_next_deadline(const struct room *r, uint8_t *what, uint64_t *target);
+struct room_prompt *room_prompt(const struct room *r, uint64_t id);
+/* May someone see a prompt's results now? Facilitators always may. */
+bool room_results_visible(const struct room_prompt *p, bool fac, bool answered);
+/* A member's (or a token's) answer to a prompt, or NULL. */
+const struct room_answer *room_answer_of(const struct room_prompt *p, uint64_t member,
+					 const uint8_t token[16]);
 /* True if the member holds a facilitator role. */
 bool room_is_fac(const struct room *r, uint64_t member);
 

@@ -22,6 +22,12 @@ int room__mod_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_
 int room__may_chat(const struct room *r, const struct room_member *m, int64_t ts);
 int room__msg_add(struct room *r, uint64_t seq, uint64_t from);
 bool room__banned(const struct room *r, const uint8_t device[16]);
+/* Prompts (prompts.c). */
+int room__prompt_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
+		       struct room_fx *fx);
+int64_t room__prompt_deadline(const struct room *r, uint64_t *id);
+void room__prompts_free(struct room *r);
+int64_t room__floor_deadline(const struct room *r, uint8_t *what);
 /* A member goes, for any reason: LEFT, and its hand and turn end. */
 void room__member_leave(struct room *r, int64_t ts, struct room_member *m, uint8_t reason,
 			struct room_fx *fx);

@@ -145,7 +145,8 @@ static bool pack_event(msgpack_packer *pk, const struct room *r, uint64_t seq, i
 		return true;
 	default:
 		return wire__pack_floor_event(pk, r, seq, ts, ev) ||
-		       wire__pack_mod_event(pk, r, seq, ts, ev);
+		       wire__pack_mod_event(pk, r, seq, ts, ev) ||
+		       wire__pack_prompt_event(pk, r, seq, ts, ev);
 	}
 }
 
@@ -228,9 +229,10 @@ struct frame *wire_ok_ts(uint32_t id, int64_t ts)
 
 static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 {
-	msgpack_pack_map(pk, 5 + WIRE_FLOOR_SNAPSHOT_KEYS);
+	msgpack_pack_map(pk, 6 + WIRE_FLOOR_SNAPSHOT_KEYS);
 	wire__pack_floor_snapshot(pk, r);
 	wire__pack_mod_snapshot(pk, r);
+	wire__pack_prompts_snapshot(pk, r);
 	pack_key(pk, "seq");
 	msgpack_pack_uint64(pk, r->seq);
 	pack_key(pk, "room");
@@ -462,13 +464,15 @@ static const struct {
 	{"delete", WIRE_DELETE}, {"mute", WIRE_MUTE}, {"unmute", WIRE_UNMUTE},
 	{"remove", WIRE_REMOVE}, {"lock", WIRE_LOCK}, {"unlock", WIRE_UNLOCK},
 	{"chat_mode", WIRE_CHAT_MODE}, {"promote", WIRE_PROMOTE}, {"demote", WIRE_DEMOTE},
-	{"end", WIRE_END},
+	{"end", WIRE_END}, {"prompt", WIRE_PROMPT}, {"close_prompt", WIRE_CLOSE_PROMPT},
+	{"answer", WIRE_ANSWER},
 };
 
 enum {
 	F_ROOM = 1, F_NAME = 2, F_KEY = 4, F_TOKEN = 8, F_TEXT = 16, F_MEMBER = 32, F_SEQ = 64,
 	F_TYPE = 128, F_POLICY = 256, F_POS = 512, F_SECONDS = 1024, F_ACTION = 2048,
-	F_MODE = 4096, F_BAN = 8192, F_DEVICE = 16384,
+	F_MODE = 4096, F_BAN = 8192, F_DEVICE = 16384, F_KIND = 1 << 15, F_QUESTION = 1 << 16,
+	F_PROMPT = 1 << 17, F_OPTIONS = 1 << 18, F_SCALE = 1 << 19, F_CHOICE = 1 << 20,
 };
 
 static unsigned required(enum wire_req_type t)
@@ -488,8 +492,59 @@ static unsigned required(enum wire_req_type t)
 	case WIRE_PROMOTE:
 	case WIRE_DEMOTE: return F_MEMBER;
 	case WIRE_CHAT_MODE: return F_MODE;
+	case WIRE_PROMPT: return F_KIND | F_QUESTION;
+	case WIRE_CLOSE_PROMPT: return F_PROMPT;
+	case WIRE_ANSWER: return F_PROMPT;
 	default: return 0;
 	}
+}
+
+/* The fields of prompt, close_prompt and answer. */
+static int decode_prompt_field(struct wire_req *req, const msgpack_object *k,
+			       const msgpack_object *v, unsigned *seen)
+{
+	uint32_t u = 0;
+	int rc = 0;
+	if (key_is(k, "kind")) {
+		rc = get_enum(v, wire_prompt_kind, &u), req->pkind = (uint8_t)u, *seen |= F_KIND;
+	} else if (key_is(k, "reveal")) {
+		rc = get_enum(v, wire_reveal, &u), req->reveal = (uint8_t)u;
+	} else if (key_is(k, "anonymous")) {
+		rc = get_bool(v, &u), req->anonymous = u;
+	} else if (key_is(k, "question")) {
+		rc = get_str(v, &req->text), *seen |= F_QUESTION;
+	} else if (key_is(k, "options")) {
+		if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size < 2 ||
+		    v->via.array.size > ROOM_PROMPT_OPTS)
+			return PL_EBADREQ;
+		req->nopts = (uint8_t)v->via.array.size;
+		for (uint32_t i = 0; !rc && i < v->via.array.size; i++)
+			rc = get_str(&v->via.array.ptr[i], &req->opts[i]);
+		*seen |= F_OPTIONS;
+	} else if (key_is(k, "scale")) {
+		rc = get_small(v, 2, ROOM_PROMPT_OPTS, &u), req->scale = (uint8_t)u, *seen |= F_SCALE;
+	} else if (key_is(k, "low") || key_is(k, "high")) {
+		rc = get_str(v, &req->opts[key_is(k, "high")]);
+	} else if (key_is(k, "seconds")) {
+		rc = get_small(v, 0, 86400, &req->arg);
+	} else if (key_is(k, "prompt")) {
+		rc = get_uint(v, &req->prompt), *seen |= F_PROMPT;
+	} else if (key_is(k, "choice") || key_is(k, "value")) {
+		rc = get_small(v, 0, 1000, &req->arg), *seen |= F_CHOICE;
+	} else if (key_is(k, "choices")) {
+		if (v->type != MSGPACK_OBJECT_ARRAY || !v->via.array.size ||
+		    v->via.array.size > ROOM_PROMPT_OPTS)
+			return PL_EBADREQ;
+		req->arg = 0;
+		for (uint32_t i = 0; !rc && i < v->via.array.size; i++) {
+			rc = get_small(&v->via.array.ptr[i], 0, ROOM_PROMPT_OPTS - 1, &u);
+			req->arg |= 1u << u;
+		}
+		*seen |= F_CHOICE;
+	} else if (key_is(k, "text")) {
+		rc = get_str(v, &req->text), *seen |= F_TEXT;
+	}
+	return rc;
 }
 
 int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire_req *req,
@@ -547,7 +602,7 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 			rc = get_small(v, 1, 100000, &req->arg), seen |= F_POS;
 		else if (key_is(k, "seconds") && req->type == WIRE_CHAT_MODE)
 			rc = get_small(v, 0, 3600, &req->arg2), seen |= F_SECONDS;
-		else if (key_is(k, "seconds"))
+		else if (key_is(k, "seconds") && req->type != WIRE_PROMPT)
 			rc = get_small(v, 0, 3600, &req->arg), seen |= F_SECONDS;
 		else if (key_is(k, "mode"))
 			rc = get_enum(v, wire_chat_mode, &req->arg), seen |= F_MODE;
@@ -555,6 +610,9 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 			rc = get_bool(v, &req->arg), seen |= F_BAN;
 		else if (key_is(k, "device"))
 			rc = get_str(v, &req->device), seen |= F_DEVICE;
+		else if (req->type == WIRE_PROMPT || req->type == WIRE_ANSWER ||
+			 req->type == WIRE_CLOSE_PROMPT)
+			rc = decode_prompt_field(req, k, v, &seen);
 		else if (key_is(k, "action"))
 			rc = get_enum(v, wire_timer_action, &req->arg2), seen |= F_ACTION;
 		else
@@ -563,7 +621,16 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 			return rc; /* a known key with a wrong type or invalid text */
 	}
 	req->has_member = seen & F_MEMBER;
-	return (seen & need) == need ? 0 : PL_EBADREQ;
+	if ((seen & need) != need)
+		return PL_EBADREQ;
+	if (req->type == WIRE_PROMPT) /* the shape a kind needs */
+		return (req->pkind <= ROOM_PROMPT_MULTI && !(seen & F_OPTIONS)) ||
+			       (req->pkind == ROOM_PROMPT_RATING && !(seen & F_SCALE))
+			       ? PL_EBADREQ
+			       : 0;
+	if (req->type == WIRE_ANSWER && !(seen & (F_CHOICE | F_TEXT)))
+		return PL_EBADREQ;
+	return 0;
 }
 
 static const char *const kinds[ROOM__CMD_MAX] = {
@@ -574,93 +641,116 @@ static const char *const kinds[ROOM__CMD_MAX] = {
 	[ROOM_FLOOR_TAKE] = "take",     [ROOM_FLOOR_YIELD] = "yield",  [ROOM_TIMER] = "timer",
 	[ROOM_EXPIRE] = "expire",       [ROOM_DELETE] = "delete",      [ROOM_MUTE] = "mute",
 	[ROOM_REMOVE] = "remove",       [ROOM_LOCK] = "lock",          [ROOM_CHAT_MODE] = "chat_mode",
-	[ROOM_ROLE] = "role",           [ROOM_END] = "end",
+	[ROOM_ROLE] = "role",           [ROOM_END] = "end",            [ROOM_PROMPT_OPEN] = "prompt",
+	[ROOM_PROMPT_CLOSE] = "close_prompt", [ROOM_ANSWER] = "answer",
 };
+/* a kind without a name would be a NULL here: keep the table whole */
+_Static_assert(ROOM__CMD_MAX == ROOM_ANSWER + 1, "name every record kind in kinds[]");
+
+/* Records are written as a map32 whose count is patched at the end, so each
+ * kind lists only the keys it has. */
+struct rec_enc {
+	struct enc e;
+	uint32_t keys;
+};
+
+static msgpack_packer *rkey(struct rec_enc *r, const char *k)
+{
+	r->keys++;
+	pack_key(&r->e.pk, k);
+	return &r->e.pk;
+}
+
+static void rkey_u64(struct rec_enc *r, const char *k, uint64_t v)
+{
+	msgpack_pack_uint64(rkey(r, k), v);
+}
+
+static void rkey_str(struct rec_enc *r, const char *k, const char *p, size_t n)
+{
+	pack_strn(rkey(r, k), p, n);
+}
+
+static void rkey_bin(struct rec_enc *r, const char *k, const uint8_t *p, size_t n)
+{
+	msgpack_pack_bin(rkey(r, k), n);
+	msgpack_pack_bin_body(&r->e.pk, p, n);
+}
 
 int wire_record_encode(struct buf *b, const struct room_cmd *c)
 {
-	struct enc e = {.b = *b};
-	msgpack_packer_init(&e.pk, &e, enc_write);
-	msgpack_packer *pk = &e.pk;
-	int n = 1 + (c->origin != 0);
+	if (c->kind < ROOM_CREATE || c->kind >= ROOM__CMD_MAX)
+		return PL_EINTERNAL;
+	struct rec_enc r = {.e = {.b = *b}};
+	msgpack_packer_init(&r.e.pk, &r.e, enc_write);
+	size_t at = r.e.b.len;
+	static const uint8_t map32[5] = {0xdf, 0, 0, 0, 0};
+	enc_write(&r.e, (const char *)map32, sizeof(map32));
+	rkey_str(&r, "k", kinds[c->kind], strlen(kinds[c->kind]));
+	if (c->origin)
+		rkey_u64(&r, "o", c->origin);
+	bool anon_answer = c->kind == ROOM_ANSWER && c->has_token;
 	switch (c->kind) {
-	case ROOM_CREATE: n += 3; break;
-	case ROOM_JOIN: n += 1 + c->has_kh + c->has_device; break;
-	case ROOM_ATTACH: n += 1; break;
-	case ROOM_DETACH: n += 1 + c->has_epoch; break;
-	case ROOM_LEAVE: n += 2 + c->has_epoch; break;
-	case ROOM_CHAT: n += 2; break;
+	case ROOM_CREATE:
+		rkey_str(&r, "id", c->id, c->id_len);
+		rkey_str(&r, "title", c->text, c->text_len);
+		break;
+	case ROOM_JOIN:
+		rkey_str(&r, "name", c->text, c->text_len);
+		if (c->has_device)
+			rkey_bin(&r, "dv", c->device, 16);
+		break;
+	case ROOM_CHAT:
+		rkey_str(&r, "text", c->text, c->text_len);
+		break;
+	case ROOM_LEAVE:
+		rkey_str(&r, "reason", c->reason == ROOM_TIMEOUT ? "timeout" : "left",
+			 c->reason == ROOM_TIMEOUT ? 7 : 4);
+		break;
+	case ROOM_PROMPT_OPEN:
+		rkey_u64(&r, "pk", c->pkind);
+		rkey_u64(&r, "rv", c->reveal);
+		wire__pack_bool(rkey(&r, "an"), c->anonymous);
+		rkey_str(&r, "q", c->text, c->text_len);
+		rkey_u64(&r, "n", c->nopts);
+		msgpack_pack_array(rkey(&r, "op"), c->pkind == ROOM_PROMPT_RATING ? 2 : c->nopts);
+		for (unsigned i = 0; i < (c->pkind == ROOM_PROMPT_RATING ? 2u : c->nopts); i++)
+			pack_strn(&r.e.pk, c->opts[i].p ? c->opts[i].p : "", c->opts[i].n);
+		break;
+	case ROOM_ANSWER:
+		if (c->text)
+			rkey_str(&r, "text", c->text, c->text_len);
+		if (anon_answer)
+			rkey_bin(&r, "tk", c->token, 16);
+		break;
 	default:
-		if (c->kind >= ROOM__CMD_MAX) {
-			*b = e.b;
-			return PL_EINTERNAL;
-		}
-		n += (c->kind != ROOM_EXPIRE) + !!c->target + !!c->arg + !!c->arg2;
 		break;
 	}
-	msgpack_pack_map(pk, (size_t)n);
-	pack_key(pk, "k");
-	pack_str(pk, kinds[c->kind]);
-	if (c->origin) {
-		pack_key(pk, "o");
-		msgpack_pack_uint64(pk, c->origin);
-	}
-	if (c->kind == ROOM_CREATE) {
-		pack_key(pk, "id");
-		pack_strn(pk, c->id, c->id_len);
-		pack_key(pk, "title");
-		pack_strn(pk, c->text, c->text_len);
-	}
-	if (c->kind == ROOM_JOIN) {
-		pack_key(pk, "name");
-		pack_strn(pk, c->text, c->text_len);
-	}
-	if (c->has_kh && (c->kind == ROOM_CREATE || c->kind == ROOM_JOIN)) {
-		pack_key(pk, "kh");
-		msgpack_pack_bin(pk, 32);
-		msgpack_pack_bin_body(pk, c->kh, 32);
-	}
-	if (c->kind == ROOM_JOIN && c->has_device) {
-		pack_key(pk, "dv");
-		msgpack_pack_bin(pk, 16);
-		msgpack_pack_bin_body(pk, c->device, 16);
-	}
-	if (c->kind >= ROOM_ATTACH && c->kind <= ROOM_CHAT) {
-		pack_key(pk, "member");
-		msgpack_pack_uint64(pk, c->member);
-	}
-	if (c->has_epoch && (c->kind == ROOM_DETACH || c->kind == ROOM_LEAVE)) {
-		pack_key(pk, "epoch");
-		msgpack_pack_uint32(pk, c->epoch);
-	}
-	if (c->kind == ROOM_LEAVE) {
-		pack_key(pk, "reason");
-		pack_str(pk, c->reason == ROOM_TIMEOUT ? "timeout" : "left");
-	}
-	if (c->kind == ROOM_CHAT) {
-		pack_key(pk, "text");
-		pack_strn(pk, c->text, c->text_len);
-	}
+	if (c->has_kh && (c->kind == ROOM_CREATE || c->kind == ROOM_JOIN))
+		rkey_bin(&r, "kh", c->kh, 32);
+	/* who acts: every kind but create, join and expire, and never the
+	 * author of an anonymous answer */
+	if (c->kind >= ROOM_ATTACH && c->kind != ROOM_EXPIRE && !anon_answer)
+		rkey_u64(&r, "member", c->member);
+	if (c->has_epoch && (c->kind == ROOM_DETACH || c->kind == ROOM_LEAVE))
+		rkey_u64(&r, "epoch", c->epoch);
 	if (c->kind > ROOM_CHAT) {
-		if (c->kind != ROOM_EXPIRE) { /* expiry is nobody's act */
-			pack_key(pk, "member");
-			msgpack_pack_uint64(pk, c->member);
-		}
-		if (c->target) {
-			pack_key(pk, "tg");
-			msgpack_pack_uint64(pk, c->target);
-		}
-		if (c->arg) {
-			pack_key(pk, "a");
-			msgpack_pack_uint32(pk, c->arg);
-		}
-		if (c->arg2) {
-			pack_key(pk, "a2");
-			msgpack_pack_uint32(pk, c->arg2);
-		}
+		if (c->target)
+			rkey_u64(&r, "tg", c->target);
+		if (c->arg)
+			rkey_u64(&r, "a", c->arg);
+		if (c->arg2)
+			rkey_u64(&r, "a2", c->arg2);
 	}
-	*b = e.b;
-	return e.oom ? PL_ENOMEM : 0;
+	uint8_t *m = r.e.b.mem + r.e.b.head + at;
+	if (!r.e.oom) {
+		m[1] = (uint8_t)(r.keys >> 24);
+		m[2] = (uint8_t)(r.keys >> 16);
+		m[3] = (uint8_t)(r.keys >> 8);
+		m[4] = (uint8_t)r.keys;
+	}
+	*b = r.e.b;
+	return r.e.oom ? PL_ENOMEM : 0;
 }
 
 int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct room_cmd *c)
@@ -696,6 +786,32 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 				return PL_ECORRUPT;
 			memcpy(c->kh, v->via.bin.ptr, 32);
 			c->has_kh = true;
+		} else if (key_is(k, "tk")) {
+			if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 16)
+				return PL_ECORRUPT;
+			memcpy(c->token, v->via.bin.ptr, 16);
+			c->has_token = true;
+		} else if (key_is(k, "pk") || key_is(k, "rv") || key_is(k, "n")) {
+			if (get_uint(v, &u64) || u64 > 255)
+				return PL_ECORRUPT;
+			*(key_is(k, "pk") ? &c->pkind : key_is(k, "rv") ? &c->reveal : &c->nopts) =
+				(uint8_t)u64;
+		} else if (key_is(k, "an")) {
+			if (v->type != MSGPACK_OBJECT_BOOLEAN)
+				return PL_ECORRUPT;
+			c->anonymous = v->via.boolean;
+		} else if (key_is(k, "q")) {
+			if (get_str(v, &s))
+				return PL_ECORRUPT;
+			c->text = s.p, c->text_len = s.n;
+		} else if (key_is(k, "op")) {
+			if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > ROOM_PROMPT_OPTS)
+				return PL_ECORRUPT;
+			for (uint32_t j = 0; j < v->via.array.size; j++) {
+				if (get_str(&v->via.array.ptr[j], &s))
+					return PL_ECORRUPT;
+				c->opts[j] = (struct room_text){s.p, s.n};
+			}
 		} else if (key_is(k, "dv")) {
 			if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 16)
 				return PL_ECORRUPT;

@@ -50,6 +50,9 @@ enum wire_req_type {
 	WIRE_PROMOTE,      /* member */
 	WIRE_DEMOTE,       /* member */
 	WIRE_END,
+	WIRE_PROMPT,       /* kind, question, ... */
+	WIRE_CLOSE_PROMPT, /* prompt */
+	WIRE_ANSWER,       /* prompt, choice | choices | value | text */
 };
 
 struct wire_str {
@@ -64,6 +67,10 @@ struct wire_req {
 	uint64_t member, seq;
 	bool has_member;
 	uint32_t arg, arg2;  /* decoded enums and numbers, per type */
+	uint64_t prompt;
+	struct wire_str opts[ROOM_PROMPT_OPTS]; /* options; rating: low, high */
+	uint8_t nopts, scale, pkind, reveal;
+	bool anonymous;
 };
 
 /* Decodes one client message. Returns 0; PL_ECORRUPT when the bytes are not
@@ -96,5 +103,14 @@ int wire_hand_type(const struct wire_str *s);
 int wire_policy(const struct wire_str *s);
 int wire_timer_action(const struct wire_str *s);
 int wire_chat_mode(const struct wire_str *s);
+int wire_prompt_kind(const struct wire_str *s);
+int wire_reveal(const struct wire_str *s);
+
+/* Results of a prompt for one audience: only the count of answers, the
+ * results, or the results with who answered what (facilitators, named
+ * prompts). `mine`: the recipient's own answer, for a frame to one person. */
+enum wire_results_view { WIRE_RESULTS_COUNT, WIRE_RESULTS_SHOW, WIRE_RESULTS_DETAIL };
+struct frame *wire_results(const struct room *r, const struct room_prompt *p,
+			   enum wire_results_view view, const struct room_answer *mine);
 
 #endif

@@ -36,6 +36,12 @@ const char *wire_chat_mode_name(uint8_t mode);
 /* Index of s in names, or -1. */
 int wire_enum(const char *const *names, size_t n, const struct wire_str *s);
 
+/* Prompts (wire/prompts.c). */
+void wire__pack_prompt(msgpack_packer *pk, const struct room_prompt *p);
+bool wire__pack_prompt_event(msgpack_packer *pk, const struct room *r, uint64_t seq, int64_t ts,
+			     const struct room_ev *ev);
+void wire__pack_prompts_snapshot(msgpack_packer *pk, const struct room *r);
+
 #define pack_key wire__pack_str
 #define pack_str wire__pack_str
 

@@ -1,0 +1,110 @@
+/*
+ * hub_int.h — what the files of hub/ share: rooms, pending requests, timers.
+ *
+ *   hub.c       rooms held here, applying records, fan-out, the event ring
+ *   requests.c  a connection's requests, before they become records
+ *   timers.c    grace periods after a drop, and deadlines (turn timer, prompts)
+ *   results.c   coalesced prompt results for each audience
+ */
+#ifndef PL_HUB_INT_H
+#define PL_HUB_INT_H
+
+#include <uv.h>
+
+#include "hub/hub.h"
+#include "util/map.h"
+
+#define SWEEP_MS 5000
+#define IDLE_ROOM_MS 15000
+#define TOKEN_LEN 22
+
+enum room_state { LOADING, READY, FAILED };
+
+struct pending {
+	uint64_t origin;
+	struct hub_conn *hc;  /* NULL once the connection is gone */
+	uint32_t req_id;
+	uint8_t type;         /* enum wire_req_type */
+	uint32_t epoch;       /* resume: the epoch the connection will hold */
+	struct pending *next;
+};
+
+struct grace {
+	uv_timer_t timer;
+	struct hub_room *hr;
+	uint64_t member;
+	uint32_t epoch;
+	struct grace *prev, *next;
+};
+
+struct hub_room {
+	struct hub *hub;
+	char id[ROOM_ID_LEN + 1];
+	struct room room;
+	struct log_room *lr;
+	enum room_state state;
+	int load_err;
+	struct hub_conn *conns;
+	size_t nconns;
+	struct pending *pend_head, *pend_tail;
+	struct grace *graces;
+	struct frame **ring;  /* recent event frames, for resume */
+	unsigned ring_head, ring_n;
+	uint64_t ring_floor;  /* events with seq <= this may be missing from the ring */
+	uint64_t idle_since;
+	bool creating;        /* our create record is not applied yet */
+	struct deadline *dl;  /* the turn timer's next due moment */
+};
+
+/* A room's next deadline (turn warning or end), as a libuv timer. Allocated
+ * apart from the room so that it can close after the room is gone. */
+struct deadline {
+	uv_timer_t timer;
+	struct hub_room *hr;
+	uint64_t turn;        /* what was last appended, to pace retries */
+	uint8_t what;
+	bool sent;
+};
+
+struct hub {
+	uv_loop_t *loop;
+	struct log *log;
+	struct hub_io io;
+	struct hub_config cfg;
+	uint8_t secret[64];
+	struct map rooms;
+	uv_timer_t sweep;
+	msgpack_unpacked u;
+	struct buf rec;       /* record encoding scratch */
+};
+
+/* hub.c */
+void hub__make_token(const struct hub *h, const char *room, uint64_t member, char *out);
+void hub__device_hash(const struct hub *h, const char *room, const struct wire_str *dev,
+		      uint8_t out[16]);
+void hub__send_err(struct hub *h, struct hub_conn *hc, uint32_t id, int err, const char *msg);
+/* Queues f on hc and drops the caller's reference. */
+void hub__send_frame(struct hub *h, struct hub_conn *hc, struct frame *f);
+void hub__link_conn(struct hub_room *hr, struct hub_conn *hc);
+void hub__unlink_conn(struct hub_room *hr, struct hub_conn *hc);
+int hub__append(struct hub_room *hr, const struct room_cmd *c);
+/* Appends a request's record and remembers who asked (reply on apply). */
+int hub__submit(struct hub_room *hr, struct hub_conn *hc, const struct wire_req *req,
+		struct room_cmd *c, uint32_t epoch);
+struct pending *hub__take_pending(struct hub_room *hr, uint64_t origin);
+long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, bool send);
+void hub__close_member_conns(struct hub_room *hr, uint64_t member, struct hub_conn *keep,
+			     int code, const char *why);
+struct hub_room *hub__room_open(struct hub *h, const char *id, size_t idn, int flags, int *err);
+
+/* timers.c */
+void hub__grace_free_cb(uv_handle_t *t);
+void hub__grace_cancel(struct grace *g);
+void hub__grace_cancel_member(struct hub_room *hr, uint64_t member);
+void hub__grace_start(struct hub_room *hr, uint64_t member, uint32_t epoch);
+/* A member has no connection here any more: mark it away, start its grace. */
+void hub__member_dropped(struct hub_room *hr, uint64_t member, uint32_t epoch);
+/* Arms the room's timer for its next deadline, if any. */
+void hub__deadline_arm(struct hub_room *hr);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * requests.c — a connection's requests, before they become records.
+ *
+ * Each request is checked against the local replica first: that is only a
+ * shortcut for a quick, clear error (the room checks everything again when
+ * the record is applied). What passes becomes a record appended to the
+ * room's log; the reply goes out when the log delivers it (hub.c).
+ * `join` and `resume` are special: they pick the room.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/hub_int.h"
+#include "util/crypto.h"
+#include "util/err.h"
+#include "util/ulog.h"
+
+static void do_join(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	const char *name;
+	size_t nn;
+	int rc = room_check_name(req->name.p, req->name.n, &name, &nn);
+	if (rc) {
+		hub__send_err(h, hc, req->id, rc, NULL);
+		return;
+	}
+	struct hub_room *hr = hub__room_open(h, req->room.p, req->room.n, 0, &rc);
+	if (!hr) {
+		hub__send_err(h, hc, req->id, rc, NULL);
+		return;
+	}
+	if (hr->room.ended) {
+		hub__send_err(h, hc, req->id, PL_EENDED, NULL);
+		return;
+	}
+	struct room_cmd c = {.kind = ROOM_JOIN, .text = name, .text_len = nn};
+	if (req->device.p) {
+		if (req->device.n == 0 || req->device.n > 128) {
+			hub__send_err(h, hc, req->id, PL_EBADREQ, "device: 1 to 128 bytes");
+			return;
+		}
+		hub__device_hash(h, hr->id, &req->device, c.device);
+		c.has_device = true;
+	}
+	if (req->key.p) {
+		util_sha256(req->key.p, req->key.n, c.kh);
+		c.has_kh = true;
+		if (hr->room.exists && !util_ct_equal(c.kh, hr->room.kh, 32)) {
+			hub__send_err(h, hc, req->id, PL_EFORBIDDEN,
+				 "the facilitator key is not valid for this room");
+			return;
+		}
+	}
+	rc = hub__submit(hr, hc, req, &c, 0);
+	if (rc) {
+		hub__send_err(h, hc, req->id, rc, NULL);
+		return;
+	}
+	hc->room = hr;
+	hc->busy = true;
+}
+
+static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	int rc;
+	struct hub_room *hr = hub__room_open(h, req->room.p, req->room.n, 0, &rc);
+	if (!hr) {
+		hub__send_err(h, hc, req->id, rc, NULL);
+		return;
+	}
+	char token[TOKEN_LEN + 1];
+	hub__make_token(h, hr->id, req->member, token);
+	const struct room_member *m = room_member(&hr->room, req->member);
+	if (!m || !m->present || req->token.n != TOKEN_LEN ||
+	    !util_ct_equal(token, req->token.p, TOKEN_LEN)) {
+		hub__send_err(h, hc, req->id, PL_ETOKEN, NULL);
+		return;
+	}
+	uint32_t epoch = m->epoch + 1;
+	struct room_cmd c = {.kind = ROOM_ATTACH, .member = req->member};
+	rc = hub__submit(hr, hc, req, &c, epoch);
+	if (rc) {
+		hub__send_err(h, hc, req->id, rc, NULL);
+		return;
+	}
+	hub__close_member_conns(hr, req->member, NULL, 4002, "replaced by a newer connection");
+	hub__grace_cancel_member(hr, req->member);
+	/* Attach now: events from here on arrive live, the ring has the rest. */
+	hc->room = hr;
+	hc->member = req->member;
+	hub__link_conn(hr, hc);
+	/* seq 0: the client has no state (a reloaded page): always a snapshot */
+	long n = req->seq ? hub__ring_replay(hr, hc, req->seq, false) : -1;
+	hub__send_frame(h, hc, wire_ok_resume(req->id, &hr->room, req->member, token, n < 0,
+					 n < 0 ? 0 : (uint32_t)n));
+	if (n > 0)
+		hub__ring_replay(hr, hc, req->seq, true);
+}
+
+static void do_chat(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	const char *text;
+	size_t tn;
+	int rc = room_check_chat(req->text.p, req->text.n, &text, &tn);
+	if (rc) {
+		hub__send_err(h, hc, req->id, rc, NULL);
+		return;
+	}
+	struct room_cmd c = {.kind = ROOM_CHAT, .member = hc->member, .text = text, .text_len = tn};
+	rc = hub__submit(hc->room, hc, req, &c, 0);
+	if (rc)
+		hub__send_err(h, hc, req->id, rc, NULL);
+}
+
+static void do_leave(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	struct room_cmd c = {.kind = ROOM_LEAVE, .member = hc->member, .reason = ROOM_LEFT};
+	int rc = hub__submit(hc->room, hc, req, &c, 0);
+	if (rc)
+		hub__send_err(h, hc, req->id, rc, NULL);
+}
+
+/* Hands, floor, timer and moderation: the room decides, permissions included. */
+static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	static const enum room_cmd_kind kinds[] = {
+		[WIRE_RAISE] = ROOM_HAND_RAISE, [WIRE_LOWER] = ROOM_HAND_LOWER,
+		[WIRE_CLEAR_HANDS] = ROOM_HAND_CLEAR, [WIRE_MOVE] = ROOM_HAND_MOVE,
+		[WIRE_POLICY] = ROOM_POLICY, [WIRE_GIVE] = ROOM_FLOOR_GIVE,
+		[WIRE_TAKE] = ROOM_FLOOR_TAKE, [WIRE_YIELD] = ROOM_FLOOR_YIELD,
+		[WIRE_TIMER] = ROOM_TIMER,
+		[WIRE_DELETE] = ROOM_DELETE, [WIRE_MUTE] = ROOM_MUTE, [WIRE_UNMUTE] = ROOM_MUTE,
+		[WIRE_REMOVE] = ROOM_REMOVE, [WIRE_LOCK] = ROOM_LOCK, [WIRE_UNLOCK] = ROOM_LOCK,
+		[WIRE_CHAT_MODE] = ROOM_CHAT_MODE, [WIRE_PROMOTE] = ROOM_ROLE,
+		[WIRE_DEMOTE] = ROOM_ROLE, [WIRE_END] = ROOM_END,
+	};
+	if (req->type >= sizeof(kinds) / sizeof(kinds[0]) || !kinds[req->type]) {
+		hub__send_err(h, hc, req->id, PL_EUNKNOWN, NULL);
+		return;
+	}
+	struct room_cmd c = {.kind = kinds[req->type], .member = hc->member,
+			     .target = req->has_member ? req->member : 0, .arg = req->arg,
+			     .arg2 = req->arg2};
+	switch (req->type) {
+	case WIRE_MOVE: c.arg = req->arg - 1; break; /* 1-based on the wire */
+	case WIRE_DELETE: c.target = req->seq; break;
+	case WIRE_MUTE:
+	case WIRE_LOCK:
+	case WIRE_PROMOTE: c.arg = 1; break;
+	case WIRE_UNMUTE:
+	case WIRE_UNLOCK:
+	case WIRE_DEMOTE: c.arg = 0; break;
+	default: break;
+	}
+	int rc = hub__submit(hc->room, hc, req, &c, 0);
+	if (rc)
+		hub__send_err(h, hc, req->id, rc, NULL);
+}
+
+void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	if (req->type == WIRE_PING) {
+		uv_update_time(h->loop);
+		uv_timeval64_t tv;
+		uv_gettimeofday(&tv);
+		hub__send_frame(h, hc, wire_ok_ts(req->id, tv.tv_sec * 1000 + tv.tv_usec / 1000));
+		return;
+	}
+	if (req->type == WIRE_JOIN || req->type == WIRE_RESUME) {
+		if (hc->room) {
+			hub__send_err(h, hc, req->id, PL_EJOINED, NULL);
+			return;
+		}
+		if (req->type == WIRE_JOIN)
+			do_join(h, hc, req);
+		else
+			do_resume(h, hc, req);
+		return;
+	}
+	if (!hc->room || hc->busy || !hc->member) {
+		hub__send_err(h, hc, req->id, hc->busy ? PL_EUNAVAIL : PL_ENOTJOINED,
+			 hc->busy ? "still joining; retry" : NULL);
+		return;
+	}
+	if (req->type == WIRE_CHAT)
+		do_chat(h, hc, req);
+	else if (req->type == WIRE_LEAVE)
+		do_leave(h, hc, req);
+	else
+		do_command(h, hc, req);
+}
+
+void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown)
+{
+	struct hub_room *hr = hc->room;
+	(void)h;
+	if (!hr)
+		return;
+	uint32_t epoch = 0;
+	for (struct pending *p = hr->pend_head; p; p = p->next) {
+		if (p->hc != hc)
+			continue;
+		p->hc = NULL;
+		if (p->type == WIRE_RESUME)
+			epoch = p->epoch;
+	}
+	if (hc->member) {
+		hub__unlink_conn(hr, hc);
+		if (!shutdown) {
+			const struct room_member *m = room_member(&hr->room, hc->member);
+			if (!epoch && m)
+				epoch = m->epoch;
+			hub__member_dropped(hr, hc->member, epoch);
+		}
+	}
+	hc->room = NULL;
+	hc->member = 0;
+}
