@@ -246,10 +246,12 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 		hub__link_conn(hr, hc);
 		hub__make_token(h, hr->id, fx->member, token);
 		hub__send_frame(h, hc, wire_ok_join(p->req_id, &hr->room, fx->member, token));
+		hub__results_for(hr, hc);
 		break;
 	case WIRE_RESUME:
 		break;
 	case WIRE_CHAT:
+	case WIRE_PROMPT: /* the message's, or the prompt's id */
 		hub__send_frame(h, hc, wire_ok_seq(p->req_id, seq));
 		break;
 	case WIRE_LEAVE:
@@ -281,6 +283,18 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	hr->creating = false;
 	struct pending *p = c.origin ? hub__take_pending(hr, c.origin) : NULL;
 
+	/* answers are not broadcast: their results go out coalesced */
+	unsigned n = 0;
+	for (unsigned i = 0; i < fx.nev; i++) {
+		enum room_ev_kind k = fx.ev[i].kind;
+		if (k == ROOM_EV_ANSWER || k == ROOM_EV_PROMPT || k == ROOM_EV_CLOSED)
+			hub__results_dirty(hr, fx.ev[i].prompt->id);
+		else if (k == ROOM_EV_MOD && fx.ev[i].mod->action == ROOM_MOD_END)
+			hub__results_dirty(hr, 0);
+		if (k != ROOM_EV_ANSWER)
+			fx.ev[n++] = fx.ev[i];
+	}
+	fx.nev = n;
 	struct frame *f = fx.nev ? wire_event(&hr->room, rec->seq, rec->ts, fx.ev, fx.nev) : NULL;
 	if (f) {
 		ring_push(hr, f);
@@ -367,6 +381,7 @@ static void room_free(struct hub *h, struct hub_room *hr)
 		free(p);
 	}
 	log_room_free(hr->lr);
+	hub__results_free(hr);
 	if (hr->dl) {
 		uv_timer_stop(&hr->dl->timer);
 		uv_close((uv_handle_t *)&hr->dl->timer, hub__grace_free_cb);

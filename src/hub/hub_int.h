@@ -54,6 +54,7 @@ struct hub_room {
 	uint64_t idle_since;
 	bool creating;        /* our create record is not applied yet */
 	struct deadline *dl;  /* the turn timer's next due moment */
+	struct results *results; /* prompts whose results must go out */
 };
 
 /* A room's next deadline (turn warning or end), as a libuv timer. Allocated
@@ -106,5 +107,14 @@ void hub__grace_start(struct hub_room *hr, uint64_t member, uint32_t epoch);
 void hub__member_dropped(struct hub_room *hr, uint64_t member, uint32_t epoch);
 /* Arms the room's timer for its next deadline, if any. */
 void hub__deadline_arm(struct hub_room *hr);
+
+/* results.c */
+void hub__answer_token(const struct hub *h, const char *room, uint64_t prompt, uint64_t member,
+		       uint8_t out[16]);
+/* A prompt's results changed (0: all prompts). */
+void hub__results_dirty(struct hub_room *hr, uint64_t prompt);
+/* Every prompt's results as this connection may see them, with its answers. */
+void hub__results_for(struct hub_room *hr, struct hub_conn *hc);
+void hub__results_free(struct hub_room *hr);
 
 #endif

@@ -96,6 +96,7 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 					 n < 0 ? 0 : (uint32_t)n));
 	if (n > 0)
 		hub__ring_replay(hr, hc, req->seq, true);
+	hub__results_for(hr, hc);
 }
 
 static void do_chat(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
@@ -121,7 +122,37 @@ static void do_leave(struct hub *h, struct hub_conn *hc, const struct wire_req *
 		hub__send_err(h, hc, req->id, rc, NULL);
 }
 
-/* Hands, floor, timer and moderation: the room decides, permissions included. */
+static void prompt_cmd(const struct wire_req *req, struct room_cmd *c)
+{
+	c->text = req->text.p;
+	c->text_len = req->text.n;
+	c->pkind = req->pkind;
+	c->reveal = req->reveal;
+	c->anonymous = req->anonymous;
+	c->nopts = req->pkind == ROOM_PROMPT_RATING ? req->scale : req->nopts;
+	for (unsigned i = 0; i < ROOM_PROMPT_OPTS; i++)
+		c->opts[i] = (struct room_text){req->opts[i].p, req->opts[i].n};
+}
+
+/* An answer names its author only for a named prompt; for an anonymous one
+ * the record carries the author's token instead (results.c). */
+static int answer_cmd(struct hub_conn *hc, const struct wire_req *req, struct room_cmd *c)
+{
+	const struct room_prompt *p = room_prompt(&hc->room->room, req->prompt);
+	if (!p)
+		return -1;
+	c->target = p->id;
+	c->text = req->text.p;
+	c->text_len = req->text.n;
+	if (p->anonymous) {
+		hub__answer_token(hc->room->hub, hc->room->id, p->id, hc->member, c->token);
+		c->has_token = true;
+		c->member = 0;
+	}
+	return 0;
+}
+
+/* Everything else: the room decides, permissions included. */
 static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 {
 	static const enum room_cmd_kind kinds[] = {
@@ -134,6 +165,8 @@ static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req
 		[WIRE_REMOVE] = ROOM_REMOVE, [WIRE_LOCK] = ROOM_LOCK, [WIRE_UNLOCK] = ROOM_LOCK,
 		[WIRE_CHAT_MODE] = ROOM_CHAT_MODE, [WIRE_PROMOTE] = ROOM_ROLE,
 		[WIRE_DEMOTE] = ROOM_ROLE, [WIRE_END] = ROOM_END,
+		[WIRE_PROMPT] = ROOM_PROMPT_OPEN, [WIRE_CLOSE_PROMPT] = ROOM_PROMPT_CLOSE,
+		[WIRE_ANSWER] = ROOM_ANSWER,
 	};
 	if (req->type >= sizeof(kinds) / sizeof(kinds[0]) || !kinds[req->type]) {
 		hub__send_err(h, hc, req->id, PL_EUNKNOWN, NULL);
@@ -145,6 +178,14 @@ static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req
 	switch (req->type) {
 	case WIRE_MOVE: c.arg = req->arg - 1; break; /* 1-based on the wire */
 	case WIRE_DELETE: c.target = req->seq; break;
+	case WIRE_PROMPT: prompt_cmd(req, &c); break;
+	case WIRE_CLOSE_PROMPT: c.target = req->prompt; break;
+	case WIRE_ANSWER:
+		if (answer_cmd(hc, req, &c)) {
+			hub__send_err(h, hc, req->id, PL_ENOTFOUND, "no such prompt");
+			return;
+		}
+		break;
 	case WIRE_MUTE:
 	case WIRE_LOCK:
 	case WIRE_PROMOTE: c.arg = 1; break;
