@@ -247,6 +247,7 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 		hub__make_token(h, hr->id, fx->member, token);
 		hub__send_frame(h, hc, wire_ok_join(p->req_id, &hr->room, fx->member, token));
 		hub__results_for(hr, hc);
+		hub__ephemeral_for(hr, hc);
 		break;
 	case WIRE_RESUME:
 		break;
@@ -382,6 +383,7 @@ static void room_free(struct hub *h, struct hub_room *hr)
 	}
 	log_room_free(hr->lr);
 	hub__results_free(hr);
+	hub__ephemeral_free(hr);
 	if (hr->dl) {
 		uv_timer_stop(&hr->dl->timer);
 		uv_close((uv_handle_t *)&hr->dl->timer, hub__grace_free_cb);

@@ -55,6 +55,7 @@ struct hub_room {
 	bool creating;        /* our create record is not applied yet */
 	struct deadline *dl;  /* the turn timer's next due moment */
 	struct results *results; /* prompts whose results must go out */
+	struct ephemeral *eph;   /* reactions and quiet signals */
 };
 
 /* A room's next deadline (turn warning or end), as a libuv timer. Allocated
@@ -116,5 +117,12 @@ void hub__results_dirty(struct hub_room *hr, uint64_t prompt);
 /* Every prompt's results as this connection may see them, with its answers. */
 void hub__results_for(struct hub_room *hr, struct hub_conn *hc);
 void hub__results_free(struct hub_room *hr);
+
+/* ephemeral.c: reactions and quiet signals, coalesced, never logged */
+int hub__react(struct hub_room *hr, const struct wire_str *kind);
+int hub__signal(struct hub_room *hr, uint64_t member, const struct wire_str *kind);
+/* The current signal counts, for a facilitator who just arrived. */
+void hub__ephemeral_for(struct hub_room *hr, struct hub_conn *hc);
+void hub__ephemeral_free(struct hub_room *hr);
 
 #endif

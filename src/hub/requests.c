@@ -97,6 +97,7 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 	if (n > 0)
 		hub__ring_replay(hr, hc, req->seq, true);
 	hub__results_for(hr, hc);
+	hub__ephemeral_for(hr, hc);
 }
 
 static void do_chat(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
@@ -166,7 +167,8 @@ static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req
 		[WIRE_CHAT_MODE] = ROOM_CHAT_MODE, [WIRE_PROMOTE] = ROOM_ROLE,
 		[WIRE_DEMOTE] = ROOM_ROLE, [WIRE_END] = ROOM_END,
 		[WIRE_PROMPT] = ROOM_PROMPT_OPEN, [WIRE_CLOSE_PROMPT] = ROOM_PROMPT_CLOSE,
-		[WIRE_ANSWER] = ROOM_ANSWER,
+		[WIRE_ANSWER] = ROOM_ANSWER, [WIRE_AGENDA] = ROOM_AGENDA_SET,
+		[WIRE_AGENDA_GO] = ROOM_AGENDA_GO,
 	};
 	if (req->type >= sizeof(kinds) / sizeof(kinds[0]) || !kinds[req->type]) {
 		hub__send_err(h, hc, req->id, PL_EUNKNOWN, NULL);
@@ -179,6 +181,13 @@ static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req
 	case WIRE_MOVE: c.arg = req->arg - 1; break; /* 1-based on the wire */
 	case WIRE_DELETE: c.target = req->seq; break;
 	case WIRE_PROMPT: prompt_cmd(req, &c); break;
+	case WIRE_AGENDA:
+		c.nopts = req->nopts;
+		for (unsigned i = 0; i < req->nopts; i++) {
+			c.opts[i] = (struct room_text){req->opts[i].p, req->opts[i].n};
+			c.nums[i] = req->nums[i];
+		}
+		break;
 	case WIRE_CLOSE_PROMPT: c.target = req->prompt; break;
 	case WIRE_ANSWER:
 		if (answer_cmd(hc, req, &c)) {
@@ -197,6 +206,19 @@ static void do_command(struct hub *h, struct hub_conn *hc, const struct wire_req
 	int rc = hub__submit(hc->room, hc, req, &c, 0);
 	if (rc)
 		hub__send_err(h, hc, req->id, rc, NULL);
+}
+
+/* Not logged: answered at once. */
+static void do_ephemeral(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
+{
+	struct hub_room *hr = hc->room;
+	int rc = hr->room.ended ? PL_EENDED
+		 : req->type == WIRE_REACT ? hub__react(hr, &req->text)
+					   : hub__signal(hr, hc->member, &req->text);
+	if (rc)
+		hub__send_err(h, hc, req->id, rc, NULL);
+	else
+		hub__send_frame(h, hc, wire_ok(req->id));
 }
 
 void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
@@ -222,6 +244,10 @@ void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 	if (!hc->room || hc->busy || !hc->member) {
 		hub__send_err(h, hc, req->id, hc->busy ? PL_EUNAVAIL : PL_ENOTJOINED,
 			 hc->busy ? "still joining; retry" : NULL);
+		return;
+	}
+	if (req->type == WIRE_REACT || req->type == WIRE_SIGNAL) {
+		do_ephemeral(h, hc, req);
 		return;
 	}
 	if (req->type == WIRE_CHAT)

@@ -25,6 +25,7 @@
 void room_init(struct room *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->agenda.current = -1;
 }
 
 void room_deinit(struct room *r)
@@ -39,6 +40,7 @@ void room_deinit(struct room *r)
 	free(r->modlog);
 	free(r->banned);
 	room__prompts_free(r);
+	room__agenda_free(r);
 	free(r->title);
 	memset(r, 0, sizeof(*r));
 }
@@ -289,6 +291,8 @@ int room_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *
 		case ROOM_PROMPT_OPEN:
 		case ROOM_PROMPT_CLOSE:
 		case ROOM_ANSWER: rc = room__prompt_apply(r, seq, ts, c, fx); break;
+		case ROOM_AGENDA_SET:
+		case ROOM_AGENDA_GO: rc = room__agenda_apply(r, ts, c, fx); break;
 		case ROOM_EXPIRE:
 			rc = c->arg == ROOM_EXPIRE_PROMPT ? room__prompt_apply(r, seq, ts, c, fx)
 							  : room__floor_apply(r, seq, ts, c, fx);

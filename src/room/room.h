@@ -122,6 +122,22 @@ struct room_prompt {
 	size_t nanswers, answers_cap;
 };
 
+#define ROOM_AGENDA_MAX 10       /* segments */
+#define ROOM_SEGMENT_TITLE 60     /* characters */
+
+struct room_segment {
+	char *title;
+	uint32_t minutes;    /* planned */
+	int64_t started, ended; /* actual; 0 = not yet */
+};
+
+struct room_agenda {
+	struct room_segment seg[ROOM_AGENDA_MAX];
+	uint8_t n;
+	int8_t current;      /* -1: not started; n: finished */
+	int64_t since;       /* when the current segment (re)started */
+};
+
 /* Every chat message, for moderation and the transcript. */
 struct room_msg {
 	uint64_t seq;
@@ -199,6 +215,7 @@ struct room {
 	size_t nbanned, banned_cap;
 	struct room_prompt *prompts;   /* in opening order (= id order) */
 	size_t nprompts, prompts_cap;
+	struct room_agenda agenda;
 };
 
 enum room_cmd_kind {
@@ -228,6 +245,8 @@ enum room_cmd_kind {
 	ROOM_PROMPT_OPEN,  /* fac: a prompt, see struct room_cmd's prompt fields */
 	ROOM_PROMPT_CLOSE, /* fac: close prompt target */
 	ROOM_ANSWER,       /* answer prompt target: member or token, arg/text */
+	ROOM_AGENDA_SET,   /* fac: segments = opts (titles) and nums (minutes) */
+	ROOM_AGENDA_GO,    /* fac: arg = segment index to run (n: finish) */
 	ROOM__CMD_MAX
 };
 
@@ -261,6 +280,7 @@ struct room_cmd {
 	 * text) */
 	struct room_text opts[ROOM_PROMPT_OPTS];
 	uint8_t nopts;
+	uint32_t nums[ROOM_AGENDA_MAX]; /* agenda: planned minutes */
 	uint8_t pkind, reveal;
 	bool anonymous;
 	uint8_t token[16];
@@ -283,6 +303,7 @@ enum room_ev_kind {
 	ROOM_EV_CLOSED,    /* a prompt closed: prompt */
 	ROOM_EV_ANSWER,    /* an answer changed a prompt's results: prompt (not
 	                    * broadcast: the hub coalesces results) */
+	ROOM_EV_AGENDA,    /* the agenda or its progress changed */
 };
 
 struct room_ev {

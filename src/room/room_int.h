@@ -28,6 +28,9 @@ int room__prompt_apply(struct room *r, uint64_t seq, int64_t ts, const struct ro
 int64_t room__prompt_deadline(const struct room *r, uint64_t *id);
 void room__prompts_free(struct room *r);
 int64_t room__floor_deadline(const struct room *r, uint8_t *what);
+/* Agenda (agenda.c). */
+int room__agenda_apply(struct room *r, int64_t ts, const struct room_cmd *c, struct room_fx *fx);
+void room__agenda_free(struct room *r);
 /* A member goes, for any reason: LEFT, and its hand and turn end. */
 void room__member_leave(struct room *r, int64_t ts, struct room_member *m, uint8_t reason,
 			struct room_fx *fx);

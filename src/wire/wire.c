@@ -146,7 +146,8 @@ static bool pack_event(msgpack_packer *pk, const struct room *r, uint64_t seq, i
 	default:
 		return wire__pack_floor_event(pk, r, seq, ts, ev) ||
 		       wire__pack_mod_event(pk, r, seq, ts, ev) ||
-		       wire__pack_prompt_event(pk, r, seq, ts, ev);
+		       wire__pack_prompt_event(pk, r, seq, ts, ev) ||
+		       wire__pack_agenda_event(pk, r, seq, ts, ev);
 	}
 }
 
@@ -229,10 +230,12 @@ struct frame *wire_ok_ts(uint32_t id, int64_t ts)
 
 static void pack_snapshot(msgpack_packer *pk, const struct room *r)
 {
-	msgpack_pack_map(pk, 6 + WIRE_FLOOR_SNAPSHOT_KEYS);
+	msgpack_pack_map(pk, 7 + WIRE_FLOOR_SNAPSHOT_KEYS);
 	wire__pack_floor_snapshot(pk, r);
 	wire__pack_mod_snapshot(pk, r);
 	wire__pack_prompts_snapshot(pk, r);
+	pack_key(pk, "agenda");
+	wire__pack_agenda(pk, r);
 	pack_key(pk, "seq");
 	msgpack_pack_uint64(pk, r->seq);
 	pack_key(pk, "room");
@@ -465,7 +468,8 @@ static const struct {
 	{"remove", WIRE_REMOVE}, {"lock", WIRE_LOCK}, {"unlock", WIRE_UNLOCK},
 	{"chat_mode", WIRE_CHAT_MODE}, {"promote", WIRE_PROMOTE}, {"demote", WIRE_DEMOTE},
 	{"end", WIRE_END}, {"prompt", WIRE_PROMPT}, {"close_prompt", WIRE_CLOSE_PROMPT},
-	{"answer", WIRE_ANSWER},
+	{"answer", WIRE_ANSWER}, {"agenda", WIRE_AGENDA}, {"agenda_go", WIRE_AGENDA_GO},
+	{"react", WIRE_REACT}, {"signal", WIRE_SIGNAL},
 };
 
 enum {
@@ -495,8 +499,39 @@ static unsigned required(enum wire_req_type t)
 	case WIRE_PROMPT: return F_KIND | F_QUESTION;
 	case WIRE_CLOSE_PROMPT: return F_PROMPT;
 	case WIRE_ANSWER: return F_PROMPT;
+	case WIRE_AGENDA: return F_OPTIONS;
+	case WIRE_AGENDA_GO: return F_POS;
+	case WIRE_REACT:
+	case WIRE_SIGNAL: return F_KIND;
 	default: return 0;
 	}
+}
+
+/* agenda: segments: [{title, minutes}, ...] */
+static int decode_segments(struct wire_req *req, const msgpack_object *v)
+{
+	if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > ROOM_AGENDA_MAX)
+		return PL_EBADREQ;
+	req->nopts = (uint8_t)v->via.array.size;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		const msgpack_object *seg = &v->via.array.ptr[i];
+		bool title = false, minutes = false;
+		if (seg->type != MSGPACK_OBJECT_MAP)
+			return PL_EBADREQ;
+		for (uint32_t j = 0; j < seg->via.map.size; j++) {
+			const msgpack_object *k = &seg->via.map.ptr[j].key, *x = &seg->via.map.ptr[j].val;
+			int rc = 0;
+			if (key_is(k, "title"))
+				rc = get_str(x, &req->opts[i]), title = true;
+			else if (key_is(k, "minutes"))
+				rc = get_small(x, 1, 600, &req->nums[i]), minutes = true;
+			if (rc)
+				return rc;
+		}
+		if (!title || !minutes)
+			return PL_EBADREQ;
+	}
+	return 0;
 }
 
 /* The fields of prompt, close_prompt and answer. */
@@ -613,6 +648,12 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 		else if (req->type == WIRE_PROMPT || req->type == WIRE_ANSWER ||
 			 req->type == WIRE_CLOSE_PROMPT)
 			rc = decode_prompt_field(req, k, v, &seen);
+		else if (key_is(k, "kind") && (req->type == WIRE_REACT || req->type == WIRE_SIGNAL))
+			rc = get_str(v, &req->text), seen |= F_KIND;
+		else if (key_is(k, "segments") && req->type == WIRE_AGENDA)
+			rc = decode_segments(req, v), seen |= F_OPTIONS;
+		else if (key_is(k, "segment") && req->type == WIRE_AGENDA_GO)
+			rc = get_small(v, 0, ROOM_AGENDA_MAX, &req->arg), seen |= F_POS;
 		else if (key_is(k, "action"))
 			rc = get_enum(v, wire_timer_action, &req->arg2), seen |= F_ACTION;
 		else
@@ -642,10 +683,11 @@ static const char *const kinds[ROOM__CMD_MAX] = {
 	[ROOM_EXPIRE] = "expire",       [ROOM_DELETE] = "delete",      [ROOM_MUTE] = "mute",
 	[ROOM_REMOVE] = "remove",       [ROOM_LOCK] = "lock",          [ROOM_CHAT_MODE] = "chat_mode",
 	[ROOM_ROLE] = "role",           [ROOM_END] = "end",            [ROOM_PROMPT_OPEN] = "prompt",
-	[ROOM_PROMPT_CLOSE] = "close_prompt", [ROOM_ANSWER] = "answer",
+	[ROOM_PROMPT_CLOSE] = "close_prompt", [ROOM_ANSWER] = "answer", [ROOM_AGENDA_SET] = "agenda",
+	[ROOM_AGENDA_GO] = "agenda_go",
 };
 /* a kind without a name would be a NULL here: keep the table whole */
-_Static_assert(ROOM__CMD_MAX == ROOM_ANSWER + 1, "name every record kind in kinds[]");
+_Static_assert(ROOM__CMD_MAX == ROOM_AGENDA_GO + 1, "name every record kind in kinds[]");
 
 /* Records are written as a map32 whose count is patched at the end, so each
  * kind lists only the keys it has. */
@@ -716,6 +758,14 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 		msgpack_pack_array(rkey(&r, "op"), c->pkind == ROOM_PROMPT_RATING ? 2 : c->nopts);
 		for (unsigned i = 0; i < (c->pkind == ROOM_PROMPT_RATING ? 2u : c->nopts); i++)
 			pack_strn(&r.e.pk, c->opts[i].p ? c->opts[i].p : "", c->opts[i].n);
+		break;
+	case ROOM_AGENDA_SET:
+		msgpack_pack_array(rkey(&r, "op"), c->nopts);
+		for (unsigned i = 0; i < c->nopts; i++)
+			pack_strn(&r.e.pk, c->opts[i].p ? c->opts[i].p : "", c->opts[i].n);
+		msgpack_pack_array(rkey(&r, "nm"), c->nopts);
+		for (unsigned i = 0; i < c->nopts; i++)
+			msgpack_pack_uint32(&r.e.pk, c->nums[i]);
 		break;
 	case ROOM_ANSWER:
 		if (c->text)
@@ -811,6 +861,16 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 				if (get_str(&v->via.array.ptr[j], &s))
 					return PL_ECORRUPT;
 				c->opts[j] = (struct room_text){s.p, s.n};
+			}
+			if (c->kind == ROOM_AGENDA_SET) /* a prompt has its count in "n" */
+				c->nopts = (uint8_t)v->via.array.size;
+		} else if (key_is(k, "nm")) {
+			if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > ROOM_AGENDA_MAX)
+				return PL_ECORRUPT;
+			for (uint32_t j = 0; j < v->via.array.size; j++) {
+				if (get_uint(&v->via.array.ptr[j], &u64) || u64 > UINT32_MAX)
+					return PL_ECORRUPT;
+				c->nums[j] = (uint32_t)u64;
 			}
 		} else if (key_is(k, "dv")) {
 			if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != 16)

@@ -53,6 +53,10 @@ enum wire_req_type {
 	WIRE_PROMPT,       /* kind, question, ... */
 	WIRE_CLOSE_PROMPT, /* prompt */
 	WIRE_ANSWER,       /* prompt, choice | choices | value | text */
+	WIRE_AGENDA,       /* segments */
+	WIRE_AGENDA_GO,    /* segment */
+	WIRE_REACT,        /* kind */
+	WIRE_SIGNAL,       /* kind */
 };
 
 struct wire_str {
@@ -69,6 +73,7 @@ struct wire_req {
 	uint32_t arg, arg2;  /* decoded enums and numbers, per type */
 	uint64_t prompt;
 	struct wire_str opts[ROOM_PROMPT_OPTS]; /* options; rating: low, high */
+	uint32_t nums[ROOM_AGENDA_MAX];         /* agenda: minutes */
 	uint8_t nopts, scale, pkind, reveal;
 	bool anonymous;
 };
@@ -96,6 +101,13 @@ struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, c
 /* resume reply: with the snapshot if snapshot is true, else replay = n */
 struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
 			     const char *token, bool snapshot, uint32_t replay);
+
+/* Reactions: counts since the last frame and for the session, by name. */
+struct frame *wire_reactions(const char *const *names, const uint32_t *delta,
+			     const uint32_t *totals, unsigned n);
+/* Quiet signals: how many people sent each in the last window_s seconds. */
+struct frame *wire_signals(const char *const *names, const uint32_t *counts, unsigned n,
+			   uint32_t window_s);
 
 const char *wire_role(uint8_t role);
 /* Names on the wire of the room's enums; -1 if unknown. */

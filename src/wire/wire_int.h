@@ -42,6 +42,11 @@ bool wire__pack_prompt_event(msgpack_packer *pk, const struct room *r, uint64_t 
 			     const struct room_ev *ev);
 void wire__pack_prompts_snapshot(msgpack_packer *pk, const struct room *r);
 
+/* Agenda (wire/agenda.c). */
+void wire__pack_agenda(msgpack_packer *pk, const struct room *r);
+bool wire__pack_agenda_event(msgpack_packer *pk, const struct room *r, uint64_t seq, int64_t ts,
+			     const struct room_ev *ev);
+
 #define pack_key wire__pack_str
 #define pack_str wire__pack_str
 
