@@ -63,6 +63,7 @@ struct filelog {
 	uv_idle_t kick;          /* keeps the loop from blocking while dirty */
 	uv_timer_t sync_timer;
 	bool sync_running;
+	bool closed;             /* freed by the sync job's end, if one runs */
 };
 
 struct sync_job {
@@ -320,12 +321,21 @@ static void sync_work(uv_work_t *req)
 	}
 }
 
+static void fl_release(struct filelog *fl)
+{
+	free(fl->dir);
+	free(fl);
+}
+
 static void sync_done(uv_work_t *req, int status)
 {
 	struct sync_job *job = req->data;
+	struct filelog *fl = job->fl;
 	(void)status;
-	job->fl->sync_running = false;
+	fl->sync_running = false;
 	free(job);
+	if (fl->closed) /* log_free ran while we synced: the last one out frees */
+		fl_release(fl);
 }
 
 static void sync_tick(uv_timer_t *t)
@@ -401,8 +411,9 @@ static int fl_sync(struct log *log)
 static void fl_free_closed(uv_handle_t *h)
 {
 	struct filelog *fl = h->data;
-	free(fl->dir);
-	free(fl);
+	fl->closed = true;
+	if (!fl->sync_running)
+		fl_release(fl);
 }
 
 static void fl_free(struct log *log)

@@ -8,8 +8,8 @@
  * own encode/decode into struct room_cmd. proto/PROTOCOL.md is the spec.
  *
  * May use util/ and read room/ types; no transport, no loop, no clock.
- * Decoded views borrow from the msgpack_unpacked the caller passes in; it
- * must outlive their use (wire_unpacked_* below manage it).
+ * Decoded views borrow from the msgpack_unpacked the caller passes in (one,
+ * reused, per caller); they stay valid until its next use.
  */
 #ifndef PL_WIRE_H
 #define PL_WIRE_H

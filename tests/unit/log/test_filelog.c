@@ -1,0 +1,771 @@
+/*
+ * test_filelog.c — log/filelog.c: the embedded log over real files and a
+ * real libuv loop.
+ *
+ * Each test gets a fresh directory (mkdtemp) and loop; the log is freed and
+ * the loop run until every handle is closed, and uv_loop_close must then
+ * succeed, so a leaked handle or a callback after free fails the test (and
+ * ASan sees any use after free).
+ *
+ * What is checked is the promise in log.h and PROTOCOL.md: records come back
+ * in seq order, only after log_flush stored them; a reload replays exactly
+ * what was stored; a torn or corrupt tail is cut and the log goes on from the
+ * last good record; and the file has the documented layout.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "log/log.h"
+#include "util/err.h"
+#include "util/text.h"
+
+#define ROOM_A "q3Xv9LmZ0aB-_k2T"
+#define ROOM_B "AAAAAAAAAAAAAAAA"
+
+#define assert_err(got, want)                                                              \
+	do {                                                                               \
+		int got_ = (got), want_ = (want);                                          \
+		if (got_ != want_)                                                         \
+			fail_msg("%s: got %d (%s), want %d (%s)", #got, got_,              \
+				 got_ ? pl_err_code(got_) : "ok", want_,                   \
+				 want_ ? pl_err_code(want_) : "ok");                       \
+	} while (0)
+
+/* ---- what a room handle received --------------------------------------- */
+
+struct got_rec {
+	uint64_t seq;
+	int64_t ts;
+	uint8_t *data;
+	size_t len;
+};
+
+struct sink {
+	struct got_rec *recs;
+	size_t n;
+	int ready_calls;
+	int ready_status;
+	int failed;
+	uint8_t *failed_data;
+	size_t failed_len;
+	int failed_err;
+	int depth;          /* > 1: a callback ran inside another */
+	struct log_room *lr; /* for appends from inside a callback */
+	int append_in_cb;   /* how many more records to append from callbacks */
+};
+
+static void on_record(void *ctx, const struct log_rec *rec)
+{
+	struct sink *s = ctx;
+	assert_int_equal(++s->depth, 1);
+	s->recs = realloc(s->recs, (s->n + 1) * sizeof(*s->recs));
+	struct got_rec *g = &s->recs[s->n++];
+	g->seq = rec->seq;
+	g->ts = rec->ts;
+	g->len = rec->len;
+	g->data = malloc(rec->len ? rec->len : 1);
+	memcpy(g->data, rec->data, rec->len);
+	if (s->append_in_cb > 0) {
+		s->append_in_cb--;
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "from-callback-%d", s->append_in_cb);
+		assert_err(log_room_append(s->lr, (const uint8_t *)buf, (size_t)n), 0);
+	}
+	s->depth--;
+}
+
+static void on_ready(void *ctx, int status)
+{
+	struct sink *s = ctx;
+	s->ready_calls++;
+	s->ready_status = status;
+}
+
+static void on_failed(void *ctx, const uint8_t *data, size_t len, int err)
+{
+	struct sink *s = ctx;
+	s->failed++;
+	free(s->failed_data);
+	s->failed_data = malloc(len ? len : 1);
+	memcpy(s->failed_data, data, len);
+	s->failed_len = len;
+	s->failed_err = err;
+}
+
+static const struct log_room_cbs cbs = {.record = on_record, .ready = on_ready,
+					.failed = on_failed};
+
+static void sink_clear(struct sink *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->recs[i].data);
+	free(s->recs);
+	free(s->failed_data);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- fixture: a temp dir, a loop and a log ------------------------------ */
+
+struct fix {
+	char dir[64];
+	uv_loop_t loop;
+	struct log *log;
+	struct sink a, b;
+};
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/potluck-filelog-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	if (uv_loop_init(&f->loop))
+		return -1;
+	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	if (!f->log)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static void close_log(struct fix *f)
+{
+	if (!f->log)
+		return;
+	log_free(f->log);
+	f->log = NULL;
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+}
+
+static void rm_tree(const char *dir)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/rooms", dir);
+	uv_fs_t req;
+	if (uv_fs_scandir(NULL, &req, path, 0, NULL) >= 0) {
+		uv_dirent_t ent;
+		while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+			char file[512];
+			snprintf(file, sizeof(file), "%s/%s", path, ent.name);
+			unlink(file);
+		}
+	}
+	uv_fs_req_cleanup(&req);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static struct rlimit fsize_limit; /* as the process started */
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	setrlimit(RLIMIT_FSIZE, &fsize_limit); /* if a test failed while lowering it */
+	close_log(f);
+	int rc = uv_loop_close(&f->loop);
+	rm_tree(f->dir);
+	sink_clear(&f->a);
+	sink_clear(&f->b);
+	free(f);
+	return rc == 0 ? 0 : -1; /* a handle still open fails the test */
+}
+
+static void room_path(const struct fix *f, const char *id, char *out, size_t n)
+{
+	snprintf(out, n, "%s/rooms/%s.log", f->dir, id);
+}
+
+static off_t file_size(const struct fix *f, const char *id)
+{
+	char path[256];
+	struct stat st;
+	room_path(f, id, path, sizeof(path));
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+static struct log_room *open_room(struct fix *f, const char *id, struct sink *s, int flags,
+				  int want)
+{
+	struct log_room *lr = log_room_new(f->log, id, &cbs, s);
+	assert_non_null(lr);
+	s->lr = lr;
+	int ready_before = s->ready_calls;
+	assert_err(log_room_load(lr, flags), want);
+	assert_int_equal(s->ready_calls, ready_before + 1);
+	assert_err(s->ready_status, want);
+	return lr;
+}
+
+static void append_str(struct log_room *lr, const char *s)
+{
+	assert_err(log_room_append(lr, (const uint8_t *)s, strlen(s)), 0);
+}
+
+static void append_n(struct log_room *lr, int from, int to)
+{
+	char buf[32];
+	for (int i = from; i < to; i++) {
+		snprintf(buf, sizeof(buf), "record-%d", i);
+		append_str(lr, buf);
+	}
+}
+
+static void assert_rec(const struct sink *s, size_t i, uint64_t seq, const char *data)
+{
+	assert_true(i < s->n);
+	assert_int_equal(s->recs[i].seq, seq);
+	assert_int_equal(s->recs[i].len, strlen(data));
+	assert_memory_equal(s->recs[i].data, data, s->recs[i].len);
+}
+
+/* records [from, to) as appended by append_n, delivered as seq from+1… */
+static void assert_recs(const struct sink *s, size_t at, int from, int to)
+{
+	char buf[32];
+	for (int i = from; i < to; i++) {
+		snprintf(buf, sizeof(buf), "record-%d", i);
+		assert_rec(s, at + (size_t)(i - from), (uint64_t)i + 1, buf);
+	}
+}
+
+/* Bytes a record of n payload bytes takes in the file. */
+static off_t rec_bytes(size_t n)
+{
+	return (off_t)(24 + n);
+}
+
+/* ---- appending and delivery -------------------------------------------- */
+
+static void test_records_are_delivered_after_flush_in_seq_order(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	assert_int_equal(f->a.n, 0);
+	append_n(lr, 0, 5);
+	assert_int_equal(f->a.n, 0); /* not before log_flush */
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->a.n, 0); /* nor by merely running the loop */
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 5);
+	assert_recs(&f->a, 0, 0, 5);
+	for (size_t i = 1; i < f->a.n; i++)
+		assert_true(f->a.recs[i].ts >= f->a.recs[i - 1].ts);
+	int64_t now = (int64_t)time(NULL) * 1000;
+	assert_true(f->a.recs[0].ts > now - 60000 && f->a.recs[0].ts < now + 60000);
+	log_flush(f->log); /* nothing new: nothing delivered twice */
+	assert_int_equal(f->a.n, 5);
+	append_n(lr, 5, 8);
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 8);
+	assert_recs(&f->a, 0, 0, 8);
+	assert_int_equal(f->a.failed, 0);
+	log_room_free(lr);
+}
+
+static void test_records_are_written_to_the_file_before_delivery(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	assert_int_equal(file_size(f, ROOM_A), 0);
+	append_str(lr, "one");
+	assert_int_equal(file_size(f, ROOM_A), 0); /* batched until the flush */
+	log_flush(f->log);
+	assert_int_equal(file_size(f, ROOM_A), rec_bytes(3));
+	log_room_free(lr);
+}
+
+static void test_file_has_the_documented_record_layout(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_str(lr, "\x81\xa1k\xa4ping"); /* any bytes; the log does not look */
+	log_flush(f->log);
+	log_room_free(lr);
+	char path[256];
+	uint8_t b[64];
+	room_path(f, ROOM_A, path, sizeof(path));
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, b, sizeof(b));
+	close(fd);
+	assert_int_equal(n, 24 + 8);
+	/* u32 length (LE) = 16 + msgpack bytes */
+	assert_int_equal(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24, 16 + 8);
+	/* u32 CRC-32C (LE) of seq, ts and the msgpack bytes */
+	uint32_t crc = util_crc32c(0, b + 8, 16 + 8);
+	assert_int_equal(b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24, crc);
+	/* u64 seq (LE) = 1 */
+	static const uint8_t one[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+	assert_memory_equal(b + 8, one, 8);
+	/* i64 ts (LE) = what was delivered */
+	int64_t ts = 0;
+	for (int i = 7; i >= 0; i--)
+		ts = ts << 8 | b[16 + i];
+	assert_int_equal(f->a.n, 1);
+	assert_int_equal(ts, f->a.recs[0].ts);
+	assert_memory_equal(b + 24, "\x81\xa1k\xa4ping", 8);
+}
+
+static void test_records_appended_during_delivery_come_later_in_order(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	f->a.append_in_cb = 3; /* each delivery appends one more, three times */
+	append_str(lr, "first");
+	for (int i = 0; i < 5 && f->a.n < 4; i++)
+		log_flush(f->log);
+	assert_int_equal(f->a.n, 4); /* never re-entrantly: on_record checks depth */
+	assert_rec(&f->a, 0, 1, "first");
+	assert_rec(&f->a, 1, 2, "from-callback-2");
+	assert_rec(&f->a, 2, 3, "from-callback-1");
+	assert_rec(&f->a, 3, 4, "from-callback-0");
+	log_room_free(lr);
+}
+
+static void test_append_before_load_is_unavailable(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = log_room_new(f->log, ROOM_A, &cbs, &f->a);
+	assert_non_null(lr);
+	assert_err(log_room_append(lr, (const uint8_t *)"x", 1), PL_EUNAVAIL);
+	log_room_free(lr);
+	assert_int_equal(f->a.ready_calls, 0);
+}
+
+static void test_record_over_1_mib_is_refused(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	size_t n = (1u << 20) - 16 + 1;
+	uint8_t *big = calloc(1, n);
+	assert_err(log_room_append(lr, big, n), PL_EBADREQ);
+	assert_err(log_room_append(lr, big, n - 1), 0); /* exactly the limit */
+	free(big);
+	append_str(lr, "after");
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 2);
+	assert_int_equal(f->a.recs[0].seq, 1);
+	assert_rec(&f->a, 1, 2, "after");
+	log_room_free(lr);
+	/* and it loads back */
+	sink_clear(&f->a);
+	lr = open_room(f, ROOM_A, &f->a, 0, 0);
+	assert_int_equal(f->a.n, 2);
+	assert_int_equal(f->a.recs[0].len, n - 1);
+	log_room_free(lr);
+}
+
+static void test_rooms_have_their_own_seq(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *a = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	struct log_room *b = open_room(f, ROOM_B, &f->b, LOG_CREATE, 0);
+	append_n(a, 0, 3);
+	append_n(b, 0, 2);
+	append_n(a, 3, 4);
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 4);
+	assert_int_equal(f->b.n, 2);
+	assert_recs(&f->a, 0, 0, 4);
+	assert_recs(&f->b, 0, 0, 2);
+	log_room_free(a);
+	log_room_free(b);
+}
+
+static void test_log_sync_stores_and_delivers_what_is_pending(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_n(lr, 0, 3);
+	assert_err(log_sync(f->log), 0);
+	assert_int_equal(f->a.n, 3);
+	assert_int_equal(file_size(f, ROOM_A), 3 * rec_bytes(8));
+	log_room_free(lr);
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+static void test_reload_replays_the_same_records(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_n(lr, 0, 20);
+	log_flush(f->log);
+	log_room_free(lr);
+	assert_int_equal(f->a.n, 20);
+
+	lr = open_room(f, ROOM_A, &f->b, 0, 0);
+	assert_int_equal(f->b.n, 20); /* replayed before ready */
+	for (size_t i = 0; i < 20; i++) {
+		assert_int_equal(f->b.recs[i].seq, f->a.recs[i].seq);
+		assert_int_equal(f->b.recs[i].ts, f->a.recs[i].ts);
+		assert_int_equal(f->b.recs[i].len, f->a.recs[i].len);
+		assert_memory_equal(f->b.recs[i].data, f->a.recs[i].data, f->a.recs[i].len);
+	}
+	/* and appending goes on from there */
+	append_n(lr, 20, 22);
+	log_flush(f->log);
+	assert_int_equal(f->b.n, 22);
+	assert_recs(&f->b, 0, 0, 22);
+	assert_true(f->b.recs[20].ts >= f->b.recs[19].ts);
+	log_room_free(lr);
+}
+
+static void test_create_of_an_existing_room_is_forbidden(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_str(lr, "keep me");
+	log_flush(f->log);
+	log_room_free(lr);
+	lr = open_room(f, ROOM_A, &f->b, LOG_CREATE, PL_EFORBIDDEN);
+	assert_int_equal(f->b.n, 0);
+	log_room_free(lr);
+	assert_int_equal(file_size(f, ROOM_A), rec_bytes(7)); /* untouched */
+}
+
+static void test_load_of_a_missing_room_is_not_found(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, 0, PL_ENOTFOUND);
+	assert_int_equal(f->a.n, 0);
+	log_room_free(lr);
+	char path[256];
+	room_path(f, ROOM_A, path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1); /* loading does not create it */
+}
+
+static void test_room_id_that_is_not_base64url_is_refused(void **state)
+{
+	struct fix *f = *state;
+	static const char *const bad[] = {"../x", "", "a/b", "a.b", "..", "x y", "a\\b",
+					  "q3Xv9LmZ0aB-_k2T.log", "%2e%2e"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (log_room_new(f->log, bad[i], &cbs, &f->a))
+			fail_msg("room id \"%s\" was accepted", bad[i]);
+	char longid[200];
+	memset(longid, 'A', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	assert_null(log_room_new(f->log, longid, &cbs, &f->a));
+	struct log_room *lr = log_room_new(f->log, ROOM_A, &cbs, &f->a);
+	assert_non_null(lr);
+	log_room_free(lr);
+}
+
+/* ---- damaged files ----------------------------------------------------- */
+
+/* Writes records 0..n-1 (seq 1..n) and closes the room. */
+static void write_room(struct fix *f, const char *id, int n)
+{
+	struct sink s = {0};
+	struct log_room *lr = open_room(f, id, &s, LOG_CREATE, 0);
+	append_n(lr, 0, n);
+	log_flush(f->log);
+	log_room_free(lr);
+	assert_int_equal(s.n, (size_t)n);
+	sink_clear(&s);
+}
+
+static void truncate_by(struct fix *f, const char *id, off_t k)
+{
+	char path[256];
+	room_path(f, id, path, sizeof(path));
+	assert_int_equal(truncate(path, file_size(f, id) - k), 0);
+}
+
+static void append_bytes(struct fix *f, const char *id, const void *p, size_t n)
+{
+	char path[256];
+	room_path(f, id, path, sizeof(path));
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+static void flip_byte(struct fix *f, const char *id, off_t at)
+{
+	char path[256];
+	uint8_t c;
+	room_path(f, id, path, sizeof(path));
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, at), 1);
+	c ^= 0x20;
+	assert_int_equal(pwrite(fd, &c, 1, at), 1);
+	close(fd);
+}
+
+/* Loads the room and checks that exactly records 0..good-1 came back, the
+ * file was cut to them, and the next append gets seq good+1. */
+static void assert_loads_good_prefix(struct fix *f, const char *id, int good)
+{
+	struct sink s = {0};
+	struct log_room *lr = open_room(f, id, &s, 0, 0);
+	assert_int_equal(s.n, (size_t)good);
+	assert_recs(&s, 0, 0, good);
+	assert_int_equal(file_size(f, id), good * rec_bytes(8));
+	append_n(lr, good, good + 1);
+	log_flush(f->log);
+	assert_int_equal(s.n, (size_t)good + 1);
+	assert_recs(&s, 0, 0, good + 1);
+	log_room_free(lr);
+	sink_clear(&s);
+	/* the repaired file loads cleanly again, new record included */
+	lr = open_room(f, id, &s, 0, 0);
+	assert_int_equal(s.n, (size_t)good + 1);
+	assert_recs(&s, 0, 0, good + 1);
+	assert_int_equal(file_size(f, id), (good + 1) * rec_bytes(8));
+	log_room_free(lr);
+	sink_clear(&s);
+}
+
+static void test_torn_tail_record_is_dropped_and_the_file_cut(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 5); /* "record-0" … "record-4": 8 bytes each */
+	truncate_by(f, ROOM_A, 3);
+	assert_loads_good_prefix(f, ROOM_A, 4);
+}
+
+static void test_tail_cut_inside_the_header_is_dropped(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 3);
+	truncate_by(f, ROOM_A, rec_bytes(8) - 5); /* 5 bytes of the last header left */
+	assert_loads_good_prefix(f, ROOM_A, 2);
+}
+
+static void test_garbage_after_the_last_record_is_cut(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 3);
+	append_bytes(f, ROOM_A, "\x07\x00\x00", 3);
+	assert_loads_good_prefix(f, ROOM_A, 3);
+	/* a plausible length but a wrong checksum */
+	static const uint8_t fake[40] = {24, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 4};
+	append_bytes(f, ROOM_A, fake, sizeof(fake));
+	assert_loads_good_prefix(f, ROOM_A, 4);
+	/* a length that runs past the end of the file */
+	static const uint8_t huge[12] = {0xff, 0xff, 0x0f, 0x00, 1, 2, 3, 4, 5, 6, 7, 8};
+	append_bytes(f, ROOM_A, huge, sizeof(huge));
+	assert_loads_good_prefix(f, ROOM_A, 5);
+}
+
+static void test_corrupt_checksum_in_the_middle_ends_the_log_there(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 6);
+	flip_byte(f, ROOM_A, 2 * rec_bytes(8) + 24 + 3); /* inside record 3's payload */
+	assert_loads_good_prefix(f, ROOM_A, 2);
+}
+
+static void test_corrupt_seq_in_the_middle_ends_the_log_there(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 4);
+	flip_byte(f, ROOM_A, 1 * rec_bytes(8) + 8); /* record 2's seq: crc no longer fits */
+	assert_loads_good_prefix(f, ROOM_A, 1);
+}
+
+static void test_record_out_of_sequence_ends_the_log(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 3);
+	/* a valid copy of record 1 (seq 1) after seq 3 */
+	char path[256];
+	uint8_t first[32];
+	room_path(f, ROOM_A, path, sizeof(path));
+	int fd = open(path, O_RDONLY);
+	assert_int_equal(read(fd, first, sizeof(first)), (ssize_t)sizeof(first));
+	close(fd);
+	append_bytes(f, ROOM_A, first, sizeof(first));
+	assert_loads_good_prefix(f, ROOM_A, 3);
+}
+
+/* ---- failures ---------------------------------------------------------- */
+
+static void ignore_sigxfsz(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_IGN};
+	sigaction(SIGXFSZ, &sa, NULL);
+}
+
+/* write() failing (here: the file-size limit) reports every record of the
+ * batch as failed, delivers none, cuts the file back and reuses the seq. */
+static void test_failed_write_reports_failed_and_reuses_the_seq(void **state)
+{
+	struct fix *f = *state;
+	struct rlimit lim;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	/* a file big enough that the test's own output stays under the limit */
+	static uint8_t chunk[16384];
+	for (int i = 0; i < 8; i++)
+		assert_err(log_room_append(lr, chunk, sizeof(chunk)), 0);
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 8);
+	off_t size = file_size(f, ROOM_A);
+
+	ignore_sigxfsz();
+	lim = fsize_limit;
+	lim.rlim_cur = (rlim_t)size + 1000;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	append_str(lr, "fits");
+	assert_err(log_room_append(lr, chunk, 4000), 0); /* does not fit */
+	log_flush(f->log);
+	setrlimit(RLIMIT_FSIZE, &fsize_limit);
+
+	assert_int_equal(f->a.n, 8); /* nothing of the batch delivered */
+	assert_int_equal(f->a.failed, 2);
+	assert_int_equal(f->a.failed_len, 4000);
+	assert_err(f->a.failed_err, PL_EUNAVAIL);
+	assert_int_equal(file_size(f, ROOM_A), size); /* cut back */
+
+	append_str(lr, "again");
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 9);
+	assert_rec(&f->a, 8, 9, "again"); /* seq 9 again: no gap */
+	log_room_free(lr);
+	sink_clear(&f->b);
+	lr = open_room(f, ROOM_A, &f->b, 0, 0);
+	assert_int_equal(f->b.n, 9);
+	assert_rec(&f->b, 8, 9, "again");
+	log_room_free(lr);
+}
+
+/* ---- the background fsync ---------------------------------------------- */
+
+struct blocker {
+	uv_work_t req;
+	uv_sem_t *go;
+};
+
+static void block_work(uv_work_t *req)
+{
+	struct blocker *b = req->data;
+	uv_sem_wait(b->go);
+}
+
+static void block_done(uv_work_t *req, int status)
+{
+	(void)req;
+	(void)status;
+}
+
+struct shutdown_ctx {
+	struct fix *f;
+	uv_sem_t go;
+	int nblockers;
+	uv_timer_t stop, release;
+};
+
+static void on_stop(uv_timer_t *t)
+{
+	struct shutdown_ctx *c = t->data;
+	log_free(c->f->log); /* what the server does at shutdown */
+	c->f->log = NULL;
+}
+
+static void on_release(uv_timer_t *t)
+{
+	struct shutdown_ctx *c = t->data;
+	for (int i = 0; i < c->nblockers; i++)
+		uv_sem_post(&c->go);
+}
+
+/* log_free while a periodic fdatasync is still queued on the thread pool:
+ * the log must not be freed under the job (ASan reports a use after free
+ * otherwise), and the loop must still close cleanly. */
+static void test_log_free_waits_for_a_running_background_sync(void **state)
+{
+	struct fix *f = *state;
+	close_log(f);
+	f->log = log_filelog_new(&f->loop, f->dir, 1); /* fsync at most every 1 ms */
+	assert_non_null(f->log);
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_n(lr, 0, 3);
+	log_flush(f->log);
+
+	/* keep every thread-pool thread busy, so the sync job stays queued */
+	static struct shutdown_ctx c;
+	enum { NB = 4 };
+	static struct blocker b[NB];
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.nblockers = NB;
+	assert_int_equal(uv_sem_init(&c.go, 0), 0);
+	for (int i = 0; i < NB; i++) {
+		b[i].go = &c.go;
+		b[i].req.data = &b[i];
+		assert_int_equal(uv_queue_work(&f->loop, &b[i].req, block_work, block_done), 0);
+	}
+	uv_timer_init(&f->loop, &c.stop);
+	uv_timer_init(&f->loop, &c.release);
+	c.stop.data = c.release.data = &c;
+	/* the sync timer fires after 1 ms and queues its job behind the
+	 * blockers; at 20 ms the log is freed; at 60 ms the job may run */
+	uv_timer_start(&c.stop, on_stop, 20, 0);
+	uv_timer_start(&c.release, on_release, 60, 0);
+	uv_sleep(5);
+	uv_run(&f->loop, UV_RUN_ONCE); /* the sync timer is due: its job is queued */
+	log_room_free(lr);               /* rooms go first, as in the hub */
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&c.stop, NULL);
+	uv_close((uv_handle_t *)&c.release, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uv_sem_destroy(&c.go);
+	assert_null(f->log);
+	/* the records are on disk */
+	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	lr = open_room(f, ROOM_A, &f->b, 0, 0);
+	assert_int_equal(f->b.n, 3);
+	log_room_free(lr);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	/* the background-sync test fills the pool: make its size known */
+	setenv("UV_THREADPOOL_SIZE", "4", 1);
+	getrlimit(RLIMIT_FSIZE, &fsize_limit);
+	const struct CMUnitTest tests[] = {
+		T(test_records_are_delivered_after_flush_in_seq_order),
+		T(test_records_are_written_to_the_file_before_delivery),
+		T(test_file_has_the_documented_record_layout),
+		T(test_records_appended_during_delivery_come_later_in_order),
+		T(test_append_before_load_is_unavailable),
+		T(test_record_over_1_mib_is_refused),
+		T(test_rooms_have_their_own_seq),
+		T(test_log_sync_stores_and_delivers_what_is_pending),
+		T(test_reload_replays_the_same_records),
+		T(test_create_of_an_existing_room_is_forbidden),
+		T(test_load_of_a_missing_room_is_not_found),
+		T(test_room_id_that_is_not_base64url_is_refused),
+		T(test_torn_tail_record_is_dropped_and_the_file_cut),
+		T(test_tail_cut_inside_the_header_is_dropped),
+		T(test_garbage_after_the_last_record_is_cut),
+		T(test_corrupt_checksum_in_the_middle_ends_the_log_there),
+		T(test_corrupt_seq_in_the_middle_ends_the_log_there),
+		T(test_record_out_of_sequence_ends_the_log),
+		T(test_failed_write_reports_failed_and_reuses_the_seq),
+		T(test_log_free_waits_for_a_running_background_sync),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
