@@ -29,6 +29,7 @@ struct conn {
 	char close_reason[64];
 	bool queued;              /* on the flush list */
 	bool dead;                /* peer closed or write failed: write nothing */
+	bool close_sent;          /* our close frame is out: linger for theirs */
 };
 
 struct http_req {

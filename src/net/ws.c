@@ -323,6 +323,7 @@ static int send_close(struct conn *c)
 	if (lws_write(c->wsi, p, 4 + rl, LWS_WRITE_RAW) < 0)
 		return -1;
 	c->dead = true;
+	c->close_sent = true;
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 2);
 	return 0;
 }
@@ -365,8 +366,10 @@ int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return send_close(c);
 		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* the peer answers our close frame: lws must not echo it (that
+		 * would be a second close); else lws echoes theirs */
 		c->dead = true;
-		return 0;
+		return c->close_sent ? -1 : 0;
 	case LWS_CALLBACK_CLOSED:
 		on_closed(n, c);
 		return 0;
