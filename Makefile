@@ -19,7 +19,7 @@ ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-proto
            -Isrc $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LIBS = $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(LDLIBS)
 
-LIB_SRCS  := $(sort $(wildcard src/*/*.c))
+LIB_SRCS  := $(sort $(wildcard src/*/*.c)) src/export_cmd.c
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(BUILD)/obj/src/main.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
@@ -74,3 +74,13 @@ clean:
 	rm -rf build build-asan web/dist test-output
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# make bench: tests/bench/run.sh — potluck beside the physical floor (BENCHMARKS.md).
+BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/floor
+.PHONY: bench
+bench: potluckd $(BENCH_BINS)
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LIBS)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "export_cmd.h"
 #include "hub/hub.h"
 #include "log/log.h"
 #include "net/net.h"
@@ -69,7 +70,10 @@ static void usage(FILE *f)
 		"  --fsync-ms MS      fsync interval, 0 = always  (POTLUCK_FSYNC_MS, default 1000)\n"
 		"  --secret-file F    shared server secret        (POTLUCK_SECRET_FILE, default DIR/secret)\n"
 		"  --help             this text\n"
-		"  --version          the version\n");
+		"  --version          the version\n"
+		"\n"
+		"potluckd export --room ID [--format json|md|html|csv] ...  writes a transcript\n"
+		"(see potluckd export --help)\n");
 }
 
 static int parse_uint(const char *s, unsigned max, unsigned *out)
@@ -209,6 +213,12 @@ static int load_secret(struct server *s)
 	return 0;
 }
 
+static void session_ended(void *arg, const char *room)
+{
+	struct server *s = arg;
+	export_cmd_session_ended(s->log, s->cfg.data_dir, room);
+}
+
 static void on_check(uv_check_t *h)
 {
 	struct server *s = h->data;
@@ -252,6 +262,8 @@ static void on_signal(uv_signal_t *h, int signum)
 int main(int argc, char **argv)
 {
 	static struct server s;
+	if (argc > 1 && !strcmp(argv[1], "export"))
+		return export_cmd_main(argc - 1, argv + 1);
 	int rc = configure(&s.cfg, argc, argv);
 	if (rc)
 		return rc > 0 ? 0 : 2;
@@ -262,7 +274,8 @@ int main(int argc, char **argv)
 	if (!s.log || load_secret(&s))
 		return 1;
 	struct hub_config hcfg = {.grace_ms = s.cfg.grace_s * 1000, .ring = 1024,
-				  .secret = s.secret, .secret_len = sizeof(s.secret)};
+				  .secret = s.secret, .secret_len = sizeof(s.secret),
+				  .ended = session_ended, .ended_arg = &s};
 	s.hub = hub_new(&s.loop, s.log, &net_hub_io, &hcfg);
 	struct net_config ncfg = {.host = s.cfg.host, .port = s.cfg.port,
 				  .web_root = s.cfg.web_root, .max_msg = WIRE_MAX_MSG,

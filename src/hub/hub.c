@@ -290,8 +290,11 @@ static void on_record(void *ctx, const struct log_rec *rec)
 		enum room_ev_kind k = fx.ev[i].kind;
 		if (k == ROOM_EV_ANSWER || k == ROOM_EV_PROMPT || k == ROOM_EV_CLOSED)
 			hub__results_dirty(hr, fx.ev[i].prompt->id);
-		else if (k == ROOM_EV_MOD && fx.ev[i].mod->action == ROOM_MOD_END)
+		else if (k == ROOM_EV_MOD && fx.ev[i].mod->action == ROOM_MOD_END) {
 			hub__results_dirty(hr, 0);
+			if (hr->state == READY && h->cfg.ended) /* live, not a reload */
+				h->cfg.ended(h->cfg.ended_arg, hr->id);
+		}
 		if (k != ROOM_EV_ANSWER)
 			fx.ev[n++] = fx.ev[i];
 	}
@@ -514,6 +517,48 @@ int hub_room_summary(struct hub *h, const char *id, struct hub_summary *out)
 size_t hub_rooms(const struct hub *h)
 {
 	return h->rooms.len;
+}
+
+/* ---- replays (exports) -------------------------------------------------- */
+
+struct replay {
+	msgpack_unpacked u;
+	hub_replay_cb cb;
+	void *ctx;
+};
+
+static void replay_record(void *ctx, const struct log_rec *rec)
+{
+	struct replay *rp = ctx;
+	struct room_cmd c;
+	if (wire_record_decode(&rp->u, rec->data, rec->len, &c) == 0)
+		rp->cb(rp->ctx, rec->seq, rec->ts, &c);
+	else /* a record we cannot read still takes its seq */
+		rp->cb(rp->ctx, rec->seq, rec->ts, &(struct room_cmd){0});
+}
+
+int hub_log_replay(struct log *log, const char *id, uint64_t upto, hub_replay_cb cb, void *ctx)
+{
+	struct replay rp = {.cb = cb, .ctx = ctx};
+	msgpack_unpacked_init(&rp.u);
+	int rc = log_read(log, id, upto, replay_record, &rp);
+	msgpack_unpacked_destroy(&rp.u);
+	return rc;
+}
+
+int hub_replay(struct hub *h, const char *id, const char *key, size_t keylen, hub_replay_cb cb,
+	       void *ctx, uint64_t *as_of)
+{
+	int rc;
+	uint8_t kh[32];
+	struct hub_room *hr = hub__room_open(h, id, strlen(id), 0, &rc);
+	if (!hr)
+		return rc == PL_ENOTFOUND ? PL_EFORBIDDEN : rc;
+	util_sha256(key, keylen, kh);
+	if (!hr->room.exists || !util_ct_equal(kh, hr->room.kh, 32))
+		return PL_EFORBIDDEN;
+	*as_of = hr->room.seq;
+	return hub_log_replay(h->log, hr->id, hr->room.seq, cb, ctx);
 }
 
 /* ---- life ----------------------------------------------------------------- */

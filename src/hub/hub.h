@@ -46,6 +46,9 @@ struct hub_config {
 	unsigned ring;            /* event frames kept per room for resume */
 	const uint8_t *secret;    /* server secret for tokens */
 	size_t secret_len;
+	/* A session just ended (its `end` record was applied live). */
+	void (*ended)(void *arg, const char *room);
+	void *ended_arg;
 };
 
 struct uv_loop_s;
@@ -75,5 +78,16 @@ int hub_create_room(struct hub *h, const char *title, size_t title_len, char *id
 		    struct hub_summary *out);
 
 size_t hub_rooms(const struct hub *h);
+
+/* Replays: each stored record of a room, decoded, in seq order. */
+typedef void (*hub_replay_cb)(void *ctx, uint64_t seq, int64_t ts, const struct room_cmd *c);
+/* Without a hub (the export command): up to seq `upto` (0: all). */
+int hub_log_replay(struct log *log, const char *id, uint64_t upto, hub_replay_cb cb, void *ctx);
+/* For a facilitator: checks the key against the room's, then replays the
+ * room as of the seq its replica has reached (returned in *as_of), so the
+ * result is consistent with one point of the log. PL_EFORBIDDEN when the
+ * key is wrong or there is no such room (no hint which). */
+int hub_replay(struct hub *h, const char *id, const char *key, size_t keylen, hub_replay_cb cb,
+	       void *ctx, uint64_t *as_of);
 
 #endif

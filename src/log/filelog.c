@@ -128,42 +128,67 @@ static struct log_room *fl_room_new(struct log *log, const char *id,
 	return (struct log_room *)r;
 }
 
-/* Replays the file's records; cuts a torn tail. */
-static int replay(struct flroom *r)
+/* Reads a whole file; *data is NULL for an empty one. */
+static int slurp(int fd, uint8_t **data, size_t *size)
 {
 	struct stat st;
-	if (fstat(r->fd, &st) < 0)
+	*data = NULL;
+	if (fstat(fd, &st) < 0)
 		return PL_EIO;
-	size_t size = (size_t)st.st_size;
-	uint8_t *data = size ? malloc(size) : NULL;
-	if (size && !data)
+	*size = (size_t)st.st_size;
+	if (!*size)
+		return 0;
+	if (!(*data = malloc(*size)))
 		return PL_ENOMEM;
 	size_t got = 0;
-	while (got < size) {
-		ssize_t n = pread(r->fd, data + got, size - got, (off_t)got);
+	while (got < *size) {
+		ssize_t n = pread(fd, *data + got, *size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			free(data);
+			free(*data);
+			*data = NULL;
 			return PL_EIO;
 		}
 		got += (size_t)n;
 	}
+	return 0;
+}
+
+/* Walks the records of a file's bytes, from seq 1, up to `upto` (0: all),
+ * stopping at the first torn or corrupt one. Returns the offset after the
+ * last good record; *seq and *ts are the last good record's. */
+static size_t walk(const uint8_t *data, size_t size, uint64_t upto,
+		   void (*cb)(void *ctx, const struct log_rec *rec), void *ctx, uint64_t *seq,
+		   int64_t *ts)
+{
 	size_t off = 0;
-	while (off + 8 <= size) {
+	while (off + 8 <= size && (!upto || *seq < upto)) {
 		uint32_t len = get32(data + off), crc = get32(data + off + 4);
 		if (len < 16 || len > MAX_RECORD || off + 8 + len > size)
 			break;
 		const uint8_t *body = data + off + 8;
-		if (util_crc32c(0, body, len) != crc || get64(body) != r->seq + 1)
+		if (util_crc32c(0, body, len) != crc || get64(body) != *seq + 1)
 			break;
 		struct log_rec rec = {.seq = get64(body), .ts = (int64_t)get64(body + 8),
 				      .data = body + 16, .len = len - 16};
-		r->seq = rec.seq;
-		r->last_ts = rec.ts;
-		r->cbs.record(r->ctx, &rec);
+		*seq = rec.seq;
+		*ts = rec.ts;
+		cb(ctx, &rec);
 		off += 8 + len;
 	}
+	return off;
+}
+
+/* Replays the file's records; cuts a torn tail. */
+static int replay(struct flroom *r)
+{
+	uint8_t *data;
+	size_t size;
+	int rc = slurp(r->fd, &data, &size);
+	if (rc)
+		return rc;
+	size_t off = walk(data, size, 0, r->cbs.record, r->ctx, &r->seq, &r->last_ts);
 	free(data);
 	if (off < size) {
 		ULOG_W("room %s: dropping %zu bytes of torn or corrupt log tail at offset %zu",
@@ -172,6 +197,32 @@ static int replay(struct flroom *r)
 			return PL_EIO;
 	}
 	r->size = (off_t)off;
+	return 0;
+}
+
+/* A read-only replay (exports): never writes, never cuts. */
+static int fl_read(struct log *log, const char *id, uint64_t upto,
+		   void (*cb)(void *ctx, const struct log_rec *rec), void *ctx)
+{
+	struct filelog *fl = (struct filelog *)log;
+	char path[4096];
+	size_t idn = strlen(id);
+	if (!idn || idn > 64 || !util_is_b64url(id, idn))
+		return PL_ENOTFOUND;
+	path_of(fl, id, path, sizeof(path));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
+	uint8_t *data;
+	size_t size;
+	int rc = slurp(fd, &data, &size);
+	close(fd);
+	if (rc)
+		return rc;
+	uint64_t seq = 0;
+	int64_t ts = 0;
+	walk(data, size, upto, cb, ctx, &seq, &ts);
+	free(data);
 	return 0;
 }
 
@@ -431,6 +482,7 @@ static const struct log_ops filelog_ops = {
 	.room_append = fl_room_append,
 	.room_free = fl_room_free,
 	.flush = fl_flush,
+	.read = fl_read,
 	.sync = fl_sync,
 	.free = fl_free,
 };

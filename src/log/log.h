@@ -61,6 +61,10 @@ struct log_ops {
 	/* Called once per loop iteration, before the net layer flushes: stores
 	 * what was appended since and delivers it. */
 	void (*flush)(struct log *log);
+	/* Replays a room's stored records from seq 1 up to `upto` (0: all),
+	 * read-only, calling cb for each, before returning (exports). */
+	int (*read)(struct log *log, const char *id, uint64_t upto,
+		    void (*cb)(void *ctx, const struct log_rec *rec), void *ctx);
 	/* Makes everything appended so far durable (at shutdown). */
 	int (*sync)(struct log *log);
 	void (*free)(struct log *log);
@@ -90,6 +94,11 @@ static inline void log_room_free(struct log_room *lr)
 }
 static inline int log_sync(struct log *log) { return log->ops->sync(log); }
 static inline void log_flush(struct log *log) { log->ops->flush(log); }
+static inline int log_read(struct log *log, const char *id, uint64_t upto,
+			   void (*cb)(void *ctx, const struct log_rec *rec), void *ctx)
+{
+	return log->ops->read(log, id, upto, cb, ctx);
+}
 static inline void log_free(struct log *log) { if (log) log->ops->free(log); }
 
 /* Every backend's struct log_room starts with its struct log pointer. */

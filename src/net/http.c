@@ -14,8 +14,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
+#include "export/export.h"
 #include "net/net_int.h"
 #include "util/err.h"
 #include "util/ulog.h"
@@ -35,32 +37,48 @@ static const char html_headers[] =
 	"content-security-policy: default-src 'self'; connect-src 'self' ws: wss:; "
 	"img-src 'self' data:; style-src 'self'; frame-ancestors 'none'\x0d\x0a";
 
-/* Sends a JSON answer; takes ownership of obj. Returns lws's verdict. */
-static int send_json(struct lws *wsi, struct http_req *rq, unsigned status, json_t *obj)
+/* Sends a body from a buffer made with LWS_PRE of headroom (takes its memory),
+ * with optional extra headers (name, value pairs, NULL-terminated). */
+static int send_body(struct lws *wsi, struct http_req *rq, unsigned status, const char *ctype,
+		     struct buf *body, const char *const *extra)
 {
-	char *body = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	if (!body)
-		return -1;
-	size_t n = strlen(body);
-	rq->resp = malloc(LWS_PRE + n);
-	if (!rq->resp) {
-		free(body);
-		return -1;
-	}
-	memcpy(rq->resp + LWS_PRE, body, n);
-	rq->resp_len = n;
-	free(body);
-	uint8_t hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
-	if (lws_add_http_common_headers(wsi, status, "application/json", n, &p, end) ||
+	rq->resp = body->mem;
+	rq->resp_len = body->len;
+	body->mem = NULL;
+	if (!rq->resp) /* an empty body */
+		rq->resp = calloc(1, LWS_PRE);
+	uint8_t hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+	if (!rq->resp || lws_add_http_common_headers(wsi, status, ctype, rq->resp_len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)"nosniff", 7, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
+					(const unsigned char *)"nosniff", 7, &p, end))
+		return -1;
+	for (; extra && extra[0]; extra += 2)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[0],
+						(const unsigned char *)extra[1],
+						(int)strlen(extra[1]), &p, end))
+			return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+/* Sends a JSON answer; takes ownership of obj. Returns lws's verdict. */
+static int send_json(struct lws *wsi, struct http_req *rq, unsigned status, json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	struct buf b;
+	buf_init_head(&b, LWS_PRE);
+	if (!s || buf_append(&b, s, strlen(s))) {
+		free(s);
+		buf_deinit(&b);
+		return -1;
+	}
+	free(s);
+	return send_body(wsi, rq, status, "application/json", &b, NULL);
 }
 
 static int send_error(struct lws *wsi, struct http_req *rq, unsigned status, const char *code,
@@ -131,6 +149,63 @@ static int room_summary(struct net *n, struct lws *wsi, struct http_req *rq, con
 				   "online", (json_int_t)s.online, "ended", s.ended));
 }
 
+static void feed(void *ctx, uint64_t seq, int64_t ts, const struct room_cmd *c)
+{
+	export_feed(ctx, seq, ts, c);
+}
+
+/* GET /api/rooms/{id}/transcript?format=json|md|html|csv[&table=...][&key=...]
+ * The facilitator key comes as `Authorization: Bearer KEY` or, for a
+ * download link, as `key=`. No key: 401; a wrong key or an unknown room:
+ * 403, the same answer, so nothing tells which rooms exist. */
+static int transcript(struct net *n, struct lws *wsi, struct http_req *rq, const char *id)
+{
+	char fb[32], tb[48], kb[96], auth[96] = "";
+	/* lws copies "name=value" into the buffer and points at the value */
+	const char *fmt = lws_get_urlarg_by_name(wsi, "format=", fb, sizeof(fb));
+	const char *table = lws_get_urlarg_by_name(wsi, "table=", tb, sizeof(tb));
+	const char *key = lws_get_urlarg_by_name(wsi, "key=", kb, sizeof(kb));
+	if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+	    !strncasecmp(auth, "Bearer ", 7))
+		key = auth + 7;
+	if (!key)
+		key = "";
+	int f = export_format_parse(fmt ? fmt : "json");
+	int t = export_table_parse(table ? table : "contributions");
+	if (f < 0 || t < 0)
+		return send_error(wsi, rq, 400, "bad_request",
+				  "format: json, md, html or csv; table: contributions, chat, "
+				  "turns or prompts");
+	if (!key[0])
+		return send_error(wsi, rq, 401, "unauthorized",
+				  "the facilitator key is needed (Authorization: Bearer KEY)");
+	struct export *x = export_new();
+	uint64_t as_of = 0;
+	int rc = x ? hub_replay(n->hub, id, key, strlen(key), feed, x, &as_of) : PL_ENOMEM;
+	if (rc) {
+		export_free(x);
+		return rc == PL_EFORBIDDEN ? send_error(wsi, rq, 403, "forbidden",
+						       "the key does not open a transcript here")
+					   : send_error(wsi, rq, 503, "unavailable", pl_err_msg(rc));
+	}
+	struct buf b;
+	buf_init_head(&b, LWS_PRE);
+	rc = export_render(x, (enum export_format)f, (enum export_table)t, &b);
+	export_free(x);
+	if (rc) {
+		buf_deinit(&b);
+		return send_error(wsi, rq, 500, "internal", pl_err_msg(rc));
+	}
+	char seq[24], disp[128];
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)as_of);
+	snprintf(disp, sizeof(disp), "%s; filename=\"potluck-%s%s%s.%s\"",
+		 f == EXPORT_HTML || f == EXPORT_JSON ? "inline" : "attachment", id,
+		 f == EXPORT_CSV ? "-" : "", f == EXPORT_CSV && table ? table : "",
+		 export_extension((enum export_format)f));
+	const char *extra[] = {"x-potluck-seq:", seq, "content-disposition:", disp, NULL};
+	return send_body(wsi, rq, 200, export_content_type((enum export_format)f), &b, extra);
+}
+
 static const char *mime_of(const char *path)
 {
 	static const struct {
@@ -195,7 +270,16 @@ static int route(struct net *n, struct lws *wsi, struct http_req *rq, const char
 	if (!strncmp(path, "/api/rooms/", 11)) {
 		if (!get)
 			return send_error(wsi, rq, 405, "method_not_allowed", "use GET");
-		return room_summary(n, wsi, rq, path + 11);
+		const char *id = path + 11, *slash = strchr(id, '/');
+		if (slash && !strcmp(slash, "/transcript") && slash - id == ROOM_ID_LEN) {
+			char room[ROOM_ID_LEN + 1];
+			memcpy(room, id, ROOM_ID_LEN);
+			room[ROOM_ID_LEN] = '\0';
+			return transcript(n, wsi, rq, room);
+		}
+		if (slash)
+			return send_error(wsi, rq, 404, "not_found", "no such endpoint");
+		return room_summary(n, wsi, rq, id);
 	}
 	if (!strncmp(path, "/api/", 5))
 		return send_error(wsi, rq, 404, "not_found", "no such endpoint");
@@ -241,7 +325,9 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		if (!rq || !rq->resp)
 			return 0;
 		{
-			int w = lws_write(wsi, rq->resp + LWS_PRE, rq->resp_len, LWS_WRITE_HTTP_FINAL);
+			int w = rq->resp_len ? lws_write(wsi, rq->resp + LWS_PRE, rq->resp_len,
+							 LWS_WRITE_HTTP_FINAL)
+					     : 0;
 			free(rq->resp);
 			rq->resp = NULL;
 			free(rq->body);
