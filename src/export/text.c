@@ -408,7 +408,7 @@ static const char html_head[] =
 	"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	"style-src 'unsafe-inline'\">\n"
 	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<title>Transcript</title>\n<style>\n"
+	"<style>\n"
 	"body{font:15px/1.5 system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;"
 	"color:#222}\n"
 	"h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}\n"
@@ -417,13 +417,15 @@ static const char html_head[] =
 	"ul.chat{list-style:none;padding:0}ul.chat li{margin:.2rem 0}.t{color:#777;"
 	"font-variant-numeric:tabular-nums}\n"
 	"@media print{body{margin:0;max-width:none}h2{break-after:avoid}}\n"
-	"</style></head><body>\n";
+	"</style>\n";
 
 int export__html(const struct export *x, struct buf *out)
 {
 	struct w w = {.b = out, .html = true};
 	raw(&w, html_head);
-	raw(&w, "<!-- potluck transcript -->\n");
+	raw(&w, "<title>");
+	text(&w, x->room.title ? x->room.title : "Session");
+	raw(&w, " (transcript)</title></head><body>\n");
 	sections(&w, x);
 	raw(&w, "</body></html>\n");
 	return w.rc;
