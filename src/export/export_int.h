@@ -62,7 +62,6 @@ void export__duration(int64_t ms, char *out, size_t n);
 int64_t export__end(const struct export *x);
 const char *export__kind(uint8_t kind);
 const char *export__action(uint8_t action);
-int export__printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int export__json(const struct export *x, struct buf *out);
 int export__md(const struct export *x, struct buf *out);

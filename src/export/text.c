@@ -34,7 +34,7 @@ static void raw(struct w *w, const char *s)
 static void rawf(struct w *w, const char *fmt, const char *a, const char *b)
 {
 	if (!w->rc)
-		w->rc = export__printf(w->b, fmt, a, b ? b : "");
+		w->rc = buf_printf(w->b, fmt, a, b ? b : "");
 }
 
 /* User text, escaped for the format. */

@@ -226,26 +226,6 @@ struct contrib *export__contribs(const struct export *x, size_t *n)
 	return v;
 }
 
-int export__printf(struct buf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return PL_EINTERNAL;
-	if ((size_t)n < sizeof(small))
-		return buf_append(b, small, (size_t)n);
-	if (buf_reserve(b, (size_t)n + 1))
-		return PL_ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf((char *)buf_data(b) + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
-}
-
 /* ---- entry points -------------------------------------------------------- */
 
 int export_render(const struct export *x, enum export_format f, enum export_table t,

@@ -115,6 +115,8 @@ int hub__append(struct hub_room *hr, const struct room_cmd *c)
 	int rc = wire_record_encode(&h->rec, c);
 	if (rc == 0)
 		rc = log_room_append(hr->lr, buf_data(&h->rec), h->rec.len);
+	h->stats.appends += rc == 0;
+	h->stats.append_errors += rc != 0;
 	if (rc)
 		ULOG_W("room %s: append failed: %s", hr->id, pl_err_msg(rc));
 	return rc;
@@ -281,6 +283,8 @@ static void on_record(void *ctx, const struct log_rec *rec)
 		return;
 	}
 	room_apply(&hr->room, rec->seq, rec->ts, &c, &fx);
+	h->stats.records++;
+	h->stats.rejected += fx.err != 0;
 	hr->creating = false;
 	struct pending *p = c.origin ? hub__take_pending(hr, c.origin) : NULL;
 
@@ -304,6 +308,8 @@ static void on_record(void *ctx, const struct log_rec *rec)
 		ring_push(hr, f);
 		for (struct hub_conn *hc = hr->conns; hc; hc = hc->next)
 			h->io.send(hc, f);
+		h->stats.events++;
+		h->stats.deliveries += hr->nconns;
 		frame_unref(f);
 	}
 	if (!fx.err && c.kind == ROOM_ATTACH) {
@@ -517,6 +523,11 @@ int hub_room_summary(struct hub *h, const char *id, struct hub_summary *out)
 size_t hub_rooms(const struct hub *h)
 {
 	return h->rooms.len;
+}
+
+const struct hub_stats *hub_stats(const struct hub *h)
+{
+	return &h->stats;
 }
 
 /* ---- replays (exports) -------------------------------------------------- */

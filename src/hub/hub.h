@@ -79,6 +79,17 @@ int hub_create_room(struct hub *h, const char *title, size_t title_len, char *id
 
 size_t hub_rooms(const struct hub *h);
 
+/* Counters for /metrics. */
+struct hub_stats {
+	uint64_t records;       /* records applied */
+	uint64_t rejected;      /* records the room refused */
+	uint64_t events;        /* event frames encoded (once per broadcast) */
+	uint64_t deliveries;    /* event frames queued on connections */
+	uint64_t appends;       /* records appended by this instance */
+	uint64_t append_errors;
+};
+const struct hub_stats *hub_stats(const struct hub *h);
+
 /* Replays: each stored record of a room, decoded, in seq order. */
 typedef void (*hub_replay_cb)(void *ctx, uint64_t seq, int64_t ts, const struct room_cmd *c);
 /* Without a hub (the export command): up to seq `upto` (0: all). */

@@ -78,6 +78,7 @@ struct hub {
 	uv_timer_t sweep;
 	msgpack_unpacked u;
 	struct buf rec;       /* record encoding scratch */
+	struct hub_stats stats;
 };
 
 /* hub.c */

@@ -243,6 +243,53 @@ static int serve_file(struct net *n, struct lws *wsi, struct http_req *rq, const
 	return 0;
 }
 
+/* Prometheus text format. */
+static int metrics(struct net *n, struct lws *wsi, struct http_req *rq)
+{
+	const struct hub_stats *h = hub_stats(n->hub);
+	struct buf b;
+	buf_init_head(&b, LWS_PRE);
+	const struct {
+		const char *name, *type, *help;
+		uint64_t v;
+	} m[] = {
+		{"potluck_connections", "gauge", "open WebSocket connections", n->nconns},
+		{"potluck_rooms", "gauge", "rooms held in memory", hub_rooms(n->hub)},
+		{"potluck_connections_accepted_total", "counter", "WebSocket connections accepted",
+		 n->stats.accepted},
+		{"potluck_records_applied_total", "counter", "log records applied", h->records},
+		{"potluck_records_rejected_total", "counter", "records a room refused", h->rejected},
+		{"potluck_records_appended_total", "counter", "records appended here", h->appends},
+		{"potluck_append_errors_total", "counter", "appends the log refused", h->append_errors},
+		{"potluck_events_encoded_total", "counter", "event frames encoded (once each)",
+		 h->events},
+		{"potluck_deliveries_total", "counter", "event frames queued on connections",
+		 h->deliveries},
+		{"potluck_socket_writes_total", "counter", "writes to sockets", n->stats.writes},
+		{"potluck_socket_bytes_total", "counter", "bytes written to sockets", n->stats.bytes},
+		{"potluck_slow_closes_total", "counter", "connections closed for reading too slowly",
+		 n->stats.slow_closes},
+		{"potluck_protocol_closes_total", "counter", "connections closed for a violation",
+		 n->stats.violations},
+		{"potluck_rate_limited_total", "counter", "requests refused by the rate limit",
+		 n->stats.rate_limited},
+	};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(m) / sizeof(m[0]); i++)
+		rc = buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name,
+					m[i].help, m[i].name, m[i].type, m[i].name,
+					(unsigned long long)m[i].v);
+	if (!rc)
+		rc = buf_printf(&b, "# TYPE potluck_build_info gauge\n"
+					    "potluck_build_info{version=\"%s\"} 1\n",
+					POTLUCK_VERSION);
+	if (rc) {
+		buf_deinit(&b);
+		return -1;
+	}
+	return send_body(wsi, rq, 200, "text/plain; version=0.0.4", &b, NULL);
+}
+
 static int route(struct net *n, struct lws *wsi, struct http_req *rq, const char *path)
 {
 	bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
@@ -254,6 +301,11 @@ static int route(struct net *n, struct lws *wsi, struct http_req *rq, const char
 				 json_pack("{s:s, s:s, s:I, s:I}", "status", "ok", "version",
 					   POTLUCK_VERSION, "rooms", (json_int_t)hub_rooms(n->hub),
 					   "connections", (json_int_t)n->nconns));
+	}
+	if (!strcmp(path, "/metrics")) {
+		if (!get)
+			return send_error(wsi, rq, 405, "method_not_allowed", "use GET");
+		return metrics(n, wsi, rq);
 	}
 	if (!strcmp(path, "/api/rooms")) {
 		if (!post)

@@ -57,6 +57,9 @@ struct net {
 	void (*on_drained)(void *arg);
 	void *drained_arg;
 	uv_timer_t drain_timer;
+	struct {
+		uint64_t accepted, writes, bytes, slow_closes, violations, rate_limited;
+	} stats;
 };
 
 int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

@@ -75,6 +75,7 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 		ULOG_I("connection too slow (%u frames, %zu bytes queued): closing", c->q_n,
 		       c->q_bytes);
 		q_clear(c);
+		n->stats.slow_closes++;
 		net_conn_close(c, NET_CLOSE_SLOW, "too slow: resume to catch up");
 		return;
 	}
@@ -135,6 +136,8 @@ static int conn_write(struct conn *c)
 		p = dst;
 	}
 	int w = lws_write(c->wsi, (unsigned char *)p, len, LWS_WRITE_RAW);
+	n->stats.writes++;
+	n->stats.bytes += len;
 	for (uint32_t i = 0; i < taken; i++) {
 		struct frame *f = c->q[c->q_head];
 		c->q_bytes -= f->len;
@@ -211,6 +214,7 @@ static void reply_error(struct conn *c, uint32_t id, bool has_id, int err, const
 static void violation(struct conn *c, int code, const char *why)
 {
 	ULOG_D("closing a connection with %d: %s", code, why);
+	c->net->stats.violations++;
 	net_conn_close(c, code, why);
 }
 
@@ -229,6 +233,7 @@ static void on_message(struct conn *c, const uint8_t *p, size_t len)
 			violation(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "flood");
 		else
 			reply_error(c, req.id, has_id, PL_ERATE, NULL);
+		n->stats.rate_limited++;
 		return;
 	}
 	c->refused = 0;
@@ -282,6 +287,7 @@ static void on_established(struct net *n, struct conn *c, struct lws *wsi)
 		c->next->prev = c;
 	n->conns = c;
 	n->nconns++;
+	n->stats.accepted++;
 	if (n->shutting_down)
 		net_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 }

@@ -1,5 +1,7 @@
 #include "util/buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,4 +63,24 @@ void buf_consume(struct buf *b, size_t n)
 	}
 	memmove(b->mem + b->head, b->mem + b->head + n, b->len - n);
 	b->len -= n;
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return PL_EINTERNAL;
+	if ((size_t)n < sizeof(small))
+		return buf_append(b, small, (size_t)n);
+	if (buf_reserve(b, (size_t)n + 1))
+		return PL_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf((char *)buf_data(b) + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
 }

@@ -27,6 +27,8 @@ static inline uint8_t *buf_data(const struct buf *b) { return b->mem ? b->mem + 
 int buf_reserve(struct buf *b, size_t more);
 int buf_append(struct buf *b, const void *p, size_t n);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
+/* Appends formatted text (no NUL). 0, PL_ENOMEM or PL_EINTERNAL. */
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first n data bytes. */
 void buf_consume(struct buf *b, size_t n);
 
