@@ -126,6 +126,8 @@ static int set_role(struct room *r, uint64_t seq, int64_t ts, const struct room_
 	if (t->role == role)
 		return 0;
 	t->role = role;
+	if (role != ROOM_PARTICIPANT)
+		t->muted = false; /* facilitators cannot be muted */
 	return logged(r, seq, ts, c, c->arg ? ROOM_MOD_PROMOTE : ROOM_MOD_DEMOTE, fx);
 }
 
