@@ -53,7 +53,10 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 		a.seg[i].started = old->seg[i].started;
 		a.seg[i].ended = old->seg[i].ended;
 	}
-	a.current = old->current < 0 ? -1 : old->current > a.n ? (int8_t)a.n : old->current;
+	/* not started stays so; finished (or past the new end) stays finished */
+	a.current = old->current < 0			       ? -1
+		    : old->current >= old->n || old->current >= a.n ? (int8_t)a.n
+								      : old->current;
 	a.since = a.current >= 0 && a.current < a.n ? (old->since ? old->since : ts) : 0;
 	room__agenda_free(r);
 	r->agenda = a;

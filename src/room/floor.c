@@ -286,7 +286,7 @@ int room__floor_apply(struct room *r, uint64_t seq, int64_t ts, const struct roo
 		const struct room_member *m = to ? room_member(r, to) : NULL;
 		if (!m || !m->present)
 			return PL_ENOTFOUND;
-		pass_floor(r, seq, ts, to, fx);
+		pass_floor(r, seq, ts, to, fx); /* to the holder again: a new turn */
 		return 0;
 	}
 	case ROOM_FLOOR_TAKE:

@@ -133,10 +133,11 @@ bool wire__pack_floor_event(msgpack_packer *pk, const struct room *r, uint64_t s
 		pack_key(pk, "floor");
 		pack_floor(pk, r);
 		pack_key(pk, "stats");
-		msgpack_pack_array(pk, (size_t)(!!ev->member + !!now));
+		bool same = ev->member == now; /* given again to the holder */
+		msgpack_pack_array(pk, (size_t)(!!ev->member + (now && !same)));
 		if (ev->member)
 			pack_stats(pk, ev->member);
-		if (now)
+		if (now && !same)
 			pack_stats(pk, now);
 		return true;
 	}

@@ -626,7 +626,8 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 		else if (key_is(k, "text"))
 			rc = get_str(v, &req->text), seen |= F_TEXT;
 		else if (key_is(k, "member"))
-			rc = get_uint(v, &req->member), seen |= F_MEMBER;
+			rc = get_uint(v, &req->member) || !req->member ? PL_EBADREQ : 0,
+			seen |= F_MEMBER; /* member ids start at 1 */
 		else if (key_is(k, "seq"))
 			rc = get_uint(v, &req->seq), seen |= F_SEQ;
 		else if (key_is(k, "type") && req->type == WIRE_RAISE)

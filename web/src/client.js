@@ -13,6 +13,9 @@
 //   event(ev)            a room event not seen before, in seq order
 //   lost(err)            the session cannot be resumed (and no automatic
 //                        re-join was possible): the user must join again
+//   clock(offset)        (optional) server clock − local clock in ms, measured
+//                        by each ping (half the round trip is assumed each way),
+//                        so that turn clocks agree with the server's deadlines
 import { decode, encode } from '@msgpack/msgpack';
 
 export const SUBPROTOCOL = 'potluck.v1';
@@ -121,6 +124,12 @@ export class Client {
     return p;
   }
 
+  // Any other request of the protocol (hands, floor, timer…): resolves with
+  // the `ok` reply, rejects with a RequestError carrying the error code.
+  request(msg) {
+    return this.call(msg);
+  }
+
   // Leaves for good. Whatever the server answers, this tab forgets the session.
   async leave() {
     try {
@@ -212,9 +221,17 @@ export class Client {
     this.h.status('online', {});
     this.wake();
     clearInterval(this.pinger);
-    this.pinger = setInterval(() => {
-      if (this.attached) this.send({ t: 'ping' }, PING_TIMEOUT).catch(() => {});
-    }, PING_EVERY);
+    this.pinger = setInterval(() => this.ping(), PING_EVERY);
+    this.ping();
+  }
+
+  ping() {
+    if (!this.attached) return;
+    const t0 = Date.now();
+    this.send({ t: 'ping' }, PING_TIMEOUT).then((r) => {
+      const t1 = Date.now();
+      if (typeof r.ts === 'number') this.h.clock?.(r.ts - (t0 + t1) / 2);
+    }, () => {});
   }
 
   send(msg, timeout = REQUEST_TIMEOUT) {

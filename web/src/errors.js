@@ -19,7 +19,16 @@ const TEXT = {
   closed: 'You are no longer connected to this room.',
 };
 
-export function describe(err) {
+// The same codes mean other things for the hand queue and the floor
+// (PROTOCOL.md, "Hands" and "The floor").
+const FLOOR_TEXT = {
+  forbidden: 'Only facilitators can do that (or only the speaker, for “Yield”).',
+  not_found: 'Nobody is waiting in the queue, or that person is no longer here.',
+  bad_request: 'The server did not accept that setting.',
+};
+
+export function describe(err, context) {
   if (!err) return '';
+  if (context === 'floor' && FLOOR_TEXT[err.code]) return FLOOR_TEXT[err.code];
   return TEXT[err.code] || err.message || 'Something went wrong.';
 }

@@ -63,6 +63,20 @@ const actions = {
     }
   },
 
+  // Hands, floor, timer and queue commands (PROTOCOL.md "Hands", "The
+  // floor"). Resolves true on success; a refusal shows on the floor panel.
+  async floor(req) {
+    try {
+      await client.request(req);
+      if (store.get().floorError) store.floorError(null);
+      return true;
+    } catch (e) {
+      store.floorError(describe(e, 'floor'));
+      return false;
+    }
+  },
+  clearFloorError: () => store.floorError(null),
+
   leave: () => client.leave().catch(() => {}),
   showError: (text) => store.error(text),
   joinUrl: () => `${location.origin}/r/${client.room}`,
@@ -107,6 +121,7 @@ async function startRoom(id) {
     status: (state, info) => store.status(state, info),
     attach: (a) => store.attach(a),
     event: (ev) => store.apply(ev),
+    clock: (offset) => store.clock(offset),
     lost: (e) => store.set(e.code === 'not_found'
       ? { screen: 'not_found' }
       : { screen: 'name', busy: false, joinError: describe(e) }),

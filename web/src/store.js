@@ -1,9 +1,18 @@
 // store.js — owns the state the views render: which screen, the room (from
-// the snapshot and then events), its members with online/away, the chat list,
-// who I am and my role, the connection status, and the last error to show.
-// Views subscribe and re-render; nothing else mutates state.
+// the snapshot and then events), its members with online/away and their turns
+// and speaking time, the chat list, the hand queue, the floor and the turn
+// timer, who I am and my role, the connection status, and the last errors to
+// show. Views subscribe and re-render; nothing else mutates state.
 
 const CHAT_KEEP = 500; // messages kept in memory; the snapshot brings the last 50
+export const NO_FLOOR = Object.freeze({ member: null, turn: 0, since: 0, deadline: 0, warned: false, expired: false });
+export const NO_TIMER = Object.freeze({ seconds: 0, action: 'notice' });
+
+// Facilitators and co-facilitators may use the facilitator console.
+export const isFac = (role) => role === 'facilitator' || role === 'cofacilitator';
+
+// A member as the views expect it: turns and speak_ms always present.
+const withFigures = (m) => ({ turns: 0, speak_ms: 0, ...m });
 
 export function createStore() {
   let state = {
@@ -12,8 +21,8 @@ export function createStore() {
     room: null, // { id, title, created, ended }
     key: null, // facilitator key from the link, if any
     me: null, // my member id
-    role: null, // 'facilitator' | 'participant'
-    members: [], // [{ id, name, role, online }] in join order
+    role: null, // 'facilitator' | 'cofacilitator' | 'participant'
+    members: [], // [{ id, name, role, online, turns, speak_ms }] in join order
     chat: [], // [{ seq, ts, from, name, text }] oldest first
     chatEpoch: 0, // bumped when the chat list is replaced (not appended to)
     status: 'idle', // idle | connecting | online | reconnecting | closed
@@ -21,12 +30,22 @@ export function createStore() {
     busy: false, // a join is under way
     joinError: null,
     error: null, // { text, at } the error line under the chat
+    policy: 'fifo', // fifo | fewest_turns | least_time
+    queue: [], // [{ member, type, raised, moved }] in the server's order
+    floor: NO_FLOOR, // { member, turn, since, deadline, warned, expired }
+    timer: NO_TIMER, // { seconds, action }
+    skew: 0, // server clock − local clock, ms (from pings)
+    floorError: null, // { text, at } the error line of the hands and floor controls
   };
   const subs = new Set();
+  let holding = 0; // > 0 while a batch is applied: views see only its end state
 
+  const notify = () => {
+    for (const fn of subs) fn(state);
+  };
   const set = (patch) => {
     state = { ...state, ...patch };
-    for (const fn of subs) fn(state);
+    if (!holding) notify();
   };
 
   const members = (fn) => set({ members: fn(state.members) });
@@ -48,9 +67,13 @@ export function createStore() {
       if (snapshot) {
         Object.assign(patch, {
           room: snapshot.room,
-          members: snapshot.members || [],
+          members: (snapshot.members || []).map(withFigures),
           chat: (snapshot.chat || []).slice(-CHAT_KEEP),
           chatEpoch: state.chatEpoch + 1,
+          policy: snapshot.policy || 'fifo',
+          queue: snapshot.queue || [],
+          floor: { ...NO_FLOOR, ...snapshot.floor },
+          timer: { ...NO_TIMER, ...snapshot.timer },
         });
       }
       set(patch);
@@ -59,12 +82,18 @@ export function createStore() {
     // One room event, already de-duplicated by seq. Unknown types are ignored.
     apply(ev) {
       switch (ev.t) {
-        case 'batch': // several events of one record, in order
-          for (const e of ev.events || []) this.apply(e);
+        case 'batch': // several events of one record, in order, seen as one change
+          holding++;
+          try {
+            for (const e of ev.events || []) this.apply(e);
+          } finally {
+            holding--;
+          }
+          if (!holding) notify();
           break;
         case 'joined':
           if (state.members.some((m) => m.id === ev.member.id)) patchMember(ev.member.id, ev.member);
-          else members((ms) => [...ms, ev.member]);
+          else members((ms) => [...ms, withFigures(ev.member)]);
           break;
         case 'left':
           members((ms) => ms.filter((m) => m.id !== ev.member));
@@ -81,8 +110,42 @@ export function createStore() {
           set({ chat: [...state.chat, msg].slice(-CHAT_KEEP) });
           break;
         }
+        case 'queue':
+          set({ policy: ev.policy || state.policy, queue: ev.queue || [] });
+          break;
+        case 'floor': {
+          // stats: the figures of who gave the floor up and of who took it
+          const stats = new Map((ev.stats || []).map((x) => [x.member, x]));
+          const patch = { floor: { ...NO_FLOOR, ...ev.floor } };
+          if (stats.size) {
+            patch.members = state.members.map((m) => {
+              const x = stats.get(m.id);
+              return x ? { ...m, turns: x.turns, speak_ms: x.speak_ms } : m;
+            });
+          }
+          set(patch);
+          break;
+        }
+        case 'warn':
+          if (ev.turn === state.floor.turn) set({ floor: { ...state.floor, warned: true } });
+          break;
+        case 'timeup':
+          if (ev.turn === state.floor.turn) set({ floor: { ...state.floor, warned: true, expired: true } });
+          break;
+        case 'timer':
+          set({ timer: { ...NO_TIMER, ...ev.timer }, ...(ev.floor ? { floor: { ...NO_FLOOR, ...ev.floor } } : {}) });
+          break;
         default:
       }
+    },
+
+    // The server's clock minus ours (client.js measures it with pings).
+    clock(offset) {
+      if (Number.isFinite(offset) && Math.abs(offset - state.skew) > 50) set({ skew: Math.round(offset) });
+    },
+
+    floorError(text) {
+      set({ floorError: text ? { text, at: Date.now() } : null });
     },
 
     status(status, info = {}) {
