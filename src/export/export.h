@@ -46,5 +46,6 @@ int export_format_parse(const char *s);
 int export_table_parse(const char *s);
 const char *export_content_type(enum export_format f);
 const char *export_extension(enum export_format f);
+const char *export_table_name(int t);
 
 #endif

@@ -254,10 +254,16 @@ int export_format_parse(const char *s)
 	return find(formats, 4, s);
 }
 
+static const char *const tables[] = {"contributions", "chat", "turns", "prompts"};
+
 int export_table_parse(const char *s)
 {
-	static const char *const tables[] = {"contributions", "chat", "turns", "prompts"};
 	return find(tables, 4, s);
+}
+
+const char *export_table_name(int t)
+{
+	return t >= 0 && t < 4 ? tables[t] : "";
 }
 
 const char *export_content_type(enum export_format f)

@@ -328,7 +328,10 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	hub__deadline_arm(hr);
 	if (!p)
 		return;
-	if (p->hc)
+	if (c.kind == ROOM_CREATE) {
+		if (p->created)
+			p->created(p->created_ctx, fx.err);
+	} else if (p->hc)
 		reply(hr, p, &fx, rec->seq);
 	else if (!fx.err && p->type == WIRE_JOIN)
 		hub__member_dropped(hr, fx.member, 0); /* joined, but the socket is gone */
@@ -345,19 +348,35 @@ static void on_failed(void *ctx, const uint8_t *data, size_t len, int err)
 	struct pending *p = hub__take_pending(hr, c.origin);
 	if (!p)
 		return;
-	if (p->hc) {
+	if (c.kind == ROOM_CREATE && p->created) {
+		p->created(p->created_ctx, PL_EUNAVAIL);
+	} else if (p->hc) {
 		struct room_fx fx = {.err = PL_EUNAVAIL};
 		reply(hr, p, &fx, 0);
 	}
 	free(p);
 }
 
+/* Tells everyone waiting for the room; they may not free the room. */
+static void wake(struct hub_room *hr, int status)
+{
+	while (hr->waiters) {
+		struct hub_wait *w = hr->waiters;
+		hr->waiters = w->next;
+		w->cb(w->ctx, status);
+		free(w);
+	}
+}
+
 static void on_ready(void *ctx, int status)
 {
 	struct hub_room *hr = ctx;
+	if (!status && !hr->room.exists && !hr->creating)
+		status = PL_ENOTFOUND; /* a log with no create record */
 	if (status) {
 		hr->state = FAILED;
 		hr->load_err = status;
+		wake(hr, status);
 		return;
 	}
 	hr->state = READY;
@@ -370,6 +389,7 @@ static void on_ready(void *ctx, int status)
 		else if (m->present)
 			hub__grace_start(hr, m->id, m->epoch);
 	}
+	wake(hr, 0);
 }
 
 static const struct log_room_cbs room_cbs = {
@@ -383,6 +403,12 @@ static const struct log_room_cbs room_cbs = {
 static void room_free(struct hub *h, struct hub_room *hr)
 {
 	map_del(&h->rooms, hr->id);
+	while (hr->waiters) { /* only at hub_free: the server is stopping */
+		struct hub_wait *w = hr->waiters;
+		hr->waiters = w->next;
+		w->cb(w->ctx, PL_EUNAVAIL);
+		free(w);
+	}
 	while (hr->graces)
 		hub__grace_cancel(hr->graces);
 	while (hr->pend_head) {
@@ -420,11 +446,16 @@ struct hub_room *hub__room_open(struct hub *h, const char *id, size_t idn, int f
 	memcpy(key, id, ROOM_ID_LEN);
 	key[ROOM_ID_LEN] = '\0';
 	struct hub_room *hr = map_get(&h->rooms, key);
+	if (hr && hr->state == FAILED && !hr->waiters) {
+		room_free(h, hr); /* a failed load: try again */
+		hr = NULL;
+	}
 	if (hr) {
-		*err = hr->state != READY                        ? PL_EUNAVAIL
+		*err = hr->state == LOADING				 ? PL_EUNAVAIL
+		       : hr->state == FAILED				 ? hr->load_err
 		       : !hr->room.exists && !hr->creating ? PL_ENOTFOUND
 							   : 0;
-		return *err ? NULL : hr;
+		return *err && *err != PL_EUNAVAIL ? NULL : hr;
 	}
 	if (!(hr = calloc(1, sizeof(*hr)))) {
 		*err = PL_ENOMEM;
@@ -442,14 +473,45 @@ struct hub_room *hub__room_open(struct hub *h, const char *id, size_t idn, int f
 		*err = PL_ENOMEM;
 		return NULL;
 	}
+	if (flags & LOG_CREATE)
+		hr->creating = true;
 	log_room_load(hr->lr, flags);
-	if (hr->state == FAILED || (hr->state == READY && !(flags & LOG_CREATE) && !hr->room.exists)) {
-		*err = hr->state == FAILED ? hr->load_err : PL_ENOTFOUND;
+	if (hr->state == FAILED) { /* at once (a local log): nobody waits yet */
+		*err = hr->load_err;
 		room_free(h, hr);
 		return NULL;
 	}
 	*err = hr->state == READY ? 0 : PL_EUNAVAIL;
-	return hr->state == READY ? hr : NULL;
+	return hr;
+}
+
+struct hub_wait *hub_when_ready(struct hub *h, const char *id, hub_ready_cb cb, void *ctx)
+{
+	int err;
+	struct hub_room *hr = hub__room_open(h, id, strlen(id), 0, &err);
+	struct hub_wait *w = err == PL_EUNAVAIL ? calloc(1, sizeof(*w)) : NULL;
+	if (!w) {
+		cb(ctx, hr && err == PL_EUNAVAIL ? PL_ENOMEM : err);
+		return NULL;
+	}
+	*w = (struct hub_wait){.hr = hr, .cb = cb, .ctx = ctx, .next = hr->waiters};
+	if (w->next)
+		w->next->prev = w;
+	hr->waiters = w;
+	return w;
+}
+
+void hub_wait_cancel(struct hub_wait *w)
+{
+	if (!w)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		w->hr->waiters = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	free(w);
 }
 
 static void sweep(uv_timer_t *t)
@@ -462,7 +524,7 @@ static void sweep(uv_timer_t *t)
 	{
 		struct hub_room *hr = s->val;
 		if (n < 64 && hr->state != LOADING && !hr->nconns && !hr->graces &&
-		    !hr->pend_head && now - hr->idle_since >= IDLE_ROOM_MS)
+		    !hr->pend_head && !hr->waiters && now - hr->idle_since >= IDLE_ROOM_MS)
 			victims[n++] = hr;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -472,7 +534,8 @@ static void sweep(uv_timer_t *t)
 /* ---- HTTP --------------------------------------------------------------- */
 
 int hub_create_room(struct hub *h, const char *title, size_t title_len, char *id, char *key,
-		    struct hub_summary *out)
+		    struct hub_summary *out, hub_created_cb cb, void *ctx,
+		    struct hub_create **handle)
 {
 	const char *t;
 	size_t tn;
@@ -490,25 +553,34 @@ int hub_create_room(struct hub *h, const char *title, size_t title_len, char *id
 	struct room_cmd c = {.kind = ROOM_CREATE, .id = id, .id_len = ROOM_ID_LEN, .text = t,
 			     .text_len = tn, .has_kh = true};
 	util_sha256(key, strlen(key), c.kh);
-	rc = hub__append(hr, &c);
-	if (rc) {
+	/* the reply comes when the log delivers the create record; a join that
+	 * comes before that queues behind it in the same log */
+	struct wire_req none = {0};
+	if ((rc = hub__submit(hr, NULL, &none, &c, 0))) {
 		room_free(h, hr);
 		return rc;
 	}
-	/* the replica takes the create record when the log delivers it; a join
-	 * that comes before that queues behind it in the same log */
-	hr->creating = true;
+	struct pending *p = hr->pend_tail;
+	p->created = cb;
+	p->created_ctx = ctx;
+	*handle = (struct hub_create *)p;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->title, sizeof(out->title), "%.*s", (int)tn, t);
 	ULOG_I("room %s created", id);
 	return 0;
 }
 
+void hub_create_cancel(struct hub_create *c)
+{
+	if (c)
+		((struct pending *)c)->created = NULL;
+}
+
 int hub_room_summary(struct hub *h, const char *id, struct hub_summary *out)
 {
 	int rc;
 	struct hub_room *hr = hub__room_open(h, id, strlen(id), 0, &rc);
-	if (!hr)
+	if (rc)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->title, sizeof(out->title), "%s", hr->room.title ? hr->room.title : "");
@@ -563,7 +635,7 @@ int hub_replay(struct hub *h, const char *id, const char *key, size_t keylen, hu
 	int rc;
 	uint8_t kh[32];
 	struct hub_room *hr = hub__room_open(h, id, strlen(id), 0, &rc);
-	if (!hr)
+	if (rc)
 		return rc == PL_ENOTFOUND ? PL_EFORBIDDEN : rc;
 	util_sha256(key, keylen, kh);
 	if (!hr->room.exists || !util_ct_equal(kh, hr->room.kh, 32))

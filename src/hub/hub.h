@@ -31,6 +31,7 @@ struct hub_conn {
 	struct hub_room *room;          /* joined or joining */
 	uint64_t member;                /* 0 until joined */
 	bool busy;                      /* join/resume in flight */
+	struct parked *parked;          /* join/resume waiting for its room to load */
 	struct hub_conn *prev, *next;   /* the room's local connections */
 };
 
@@ -70,12 +71,29 @@ struct hub_summary {
 	size_t members, online;
 	bool ended;
 };
-/* HTTP: a room's public summary; 0 or PL_ENOTFOUND. */
+/* HTTP: a room's public summary, once hub_when_ready said it is ready; 0,
+ * PL_ENOTFOUND or PL_EUNAVAIL (still loading). */
 int hub_room_summary(struct hub *h, const char *id, struct hub_summary *out);
 
-/* HTTP: creates a room; fills id (17 bytes), key (23 bytes) and title. */
+/* Rooms load asynchronously (from Redis, a round trip or more away): cb
+ * runs once the room is ready (status 0) or cannot be had (PL_ENOTFOUND,
+ * PL_EUNAVAIL, ...), maybe before hub_when_ready returns, which then returns
+ * NULL. Otherwise it returns a handle that hub_wait_cancel cancels (for a
+ * requester that went away). */
+typedef void (*hub_ready_cb)(void *ctx, int status);
+struct hub_wait;
+struct hub_wait *hub_when_ready(struct hub *h, const char *id, hub_ready_cb cb, void *ctx);
+void hub_wait_cancel(struct hub_wait *w);
+
+/* HTTP: creates a room; fills id (17 bytes), key (23 bytes) and title. cb
+ * runs when its create record has been applied (or failed); cancel with
+ * hub_create_cancel(*handle) if the requester goes away first. */
+typedef void (*hub_created_cb)(void *ctx, int err);
+struct hub_create;
 int hub_create_room(struct hub *h, const char *title, size_t title_len, char *id, char *key,
-		    struct hub_summary *out);
+		    struct hub_summary *out, hub_created_cb cb, void *ctx,
+		    struct hub_create **handle);
+void hub_create_cancel(struct hub_create *c);
 
 size_t hub_rooms(const struct hub *h);
 

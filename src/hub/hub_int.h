@@ -20,12 +20,32 @@
 
 enum room_state { LOADING, READY, FAILED };
 
+/* Someone waiting for a room to load (hub_when_ready). */
+struct hub_wait {
+	struct hub_room *hr;
+	hub_ready_cb cb;
+	void *ctx;
+	struct hub_wait *prev, *next;
+};
+
+/* A join or resume parked while its room loads: the request's strings are
+ * copied, since the message they came in is gone by then. */
+struct parked {
+	struct hub *h;
+	struct hub_conn *hc;
+	struct hub_wait *w;
+	struct wire_req req;
+	char mem[];  /* the copied strings */
+};
+
 struct pending {
 	uint64_t origin;
 	struct hub_conn *hc;  /* NULL once the connection is gone */
 	uint32_t req_id;
 	uint8_t type;         /* enum wire_req_type */
 	uint32_t epoch;       /* resume: the epoch the connection will hold */
+	hub_created_cb created; /* a room's create record (HTTP); NULL: cancelled */
+	void *created_ctx;
 	struct pending *next;
 };
 
@@ -56,6 +76,7 @@ struct hub_room {
 	struct deadline *dl;  /* the turn timer's next due moment */
 	struct results *results; /* prompts whose results must go out */
 	struct ephemeral *eph;   /* reactions and quiet signals */
+	struct hub_wait *waiters; /* for the room to load */
 };
 
 /* A room's next deadline (turn warning or end), as a libuv timer. Allocated
@@ -98,7 +119,12 @@ struct pending *hub__take_pending(struct hub_room *hr, uint64_t origin);
 long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, bool send);
 void hub__close_member_conns(struct hub_room *hr, uint64_t member, struct hub_conn *keep,
 			     int code, const char *why);
+/* Finds or starts loading a room: the room when ready (*err 0), the room
+ * while it loads (*err PL_EUNAVAIL: use hub_when_ready), or NULL. */
 struct hub_room *hub__room_open(struct hub *h, const char *id, size_t idn, int flags, int *err);
+
+/* requests.c: a connection that goes away stops waiting for its room */
+void hub__unpark(struct hub_conn *hc);
 
 /* timers.c */
 void hub__grace_free_cb(uv_handle_t *t);

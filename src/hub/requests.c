@@ -16,6 +16,70 @@
 #include "util/err.h"
 #include "util/ulog.h"
 
+static void do_join(struct hub *h, struct hub_conn *hc, const struct wire_req *req);
+static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req *req);
+
+static void unparked(void *ctx, int status)
+{
+	struct parked *pk = ctx;
+	struct hub_conn *hc = pk->hc;
+	hc->parked = NULL;
+	hc->room = NULL;
+	hc->busy = false;
+	if (status)
+		hub__send_err(pk->h, hc, pk->req.id, status, NULL);
+	else if (pk->req.type == WIRE_JOIN)
+		do_join(pk->h, hc, &pk->req);
+	else
+		do_resume(pk->h, hc, &pk->req);
+	free(pk);
+}
+
+static void copy_str(struct wire_str *s, char **at)
+{
+	if (!s->p)
+		return;
+	memcpy(*at, s->p, s->n);
+	s->p = *at;
+	*at += s->n;
+}
+
+/* The room is loading: keep the request until it is ready. */
+static void park(struct hub *h, struct hub_conn *hc, struct hub_room *hr,
+		 const struct wire_req *req)
+{
+	size_t n = req->room.n + req->name.n + req->key.n + req->token.n + req->device.n;
+	struct parked *pk = malloc(sizeof(*pk) + n + 1);
+	if (!pk) {
+		hub__send_err(h, hc, req->id, PL_ENOMEM, NULL);
+		return;
+	}
+	pk->h = h;
+	pk->hc = hc;
+	pk->req = *req;
+	char *at = pk->mem;
+	copy_str(&pk->req.room, &at);
+	copy_str(&pk->req.name, &at);
+	copy_str(&pk->req.key, &at);
+	copy_str(&pk->req.token, &at);
+	copy_str(&pk->req.device, &at);
+	hc->room = hr; /* holds the connection's place: no second join meanwhile */
+	hc->busy = true;
+	hc->parked = pk;
+	pk->w = hub_when_ready(h, hr->id, unparked, pk);
+}
+
+void hub__unpark(struct hub_conn *hc)
+{
+	if (hc->parked) {
+		hub_wait_cancel(hc->parked->w);
+		free(hc->parked);
+		hc->parked = NULL;
+		hc->room = NULL;
+		hc->busy = false;
+	}
+}
+
 static void do_join(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 {
 	const char *name;
@@ -26,7 +90,11 @@ static void do_join(struct hub *h, struct hub_conn *hc, const struct wire_req *r
 		return;
 	}
 	struct hub_room *hr = hub__room_open(h, req->room.p, req->room.n, 0, &rc);
-	if (!hr) {
+	if (rc == PL_EUNAVAIL && hr) {
+		park(h, hc, hr, req);
+		return;
+	}
+	if (rc) {
 		hub__send_err(h, hc, req->id, rc, NULL);
 		return;
 	}
@@ -65,7 +133,11 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 {
 	int rc;
 	struct hub_room *hr = hub__room_open(h, req->room.p, req->room.n, 0, &rc);
-	if (!hr) {
+	if (rc == PL_EUNAVAIL && hr) {
+		park(h, hc, hr, req);
+		return;
+	}
+	if (rc) {
 		hub__send_err(h, hc, req->id, rc, NULL);
 		return;
 	}
@@ -262,7 +334,8 @@ void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown)
 {
 	struct hub_room *hr = hc->room;
 	(void)h;
-	if (!hr)
+	hub__unpark(hc);
+	if (!hr || !hc->room)
 		return;
 	uint32_t epoch = 0;
 	for (struct pending *p = hr->pend_head; p; p = p->next) {

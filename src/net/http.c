@@ -37,31 +37,56 @@ static const char html_headers[] =
 	"content-security-policy: default-src 'self'; connect-src 'self' ws: wss:; "
 	"img-src 'self' data:; style-src 'self'; frame-ancestors 'none'\x0d\x0a";
 
-/* Sends a body from a buffer made with LWS_PRE of headroom (takes its memory),
- * with optional extra headers (name, value pairs, NULL-terminated). */
+/* Prepares an answer from a buffer made with LWS_PRE of headroom (takes its
+ * memory), with optional extra headers (name, value pairs, NULL-terminated);
+ * HTTP_WRITEABLE writes it. */
 static int send_body(struct lws *wsi, struct http_req *rq, unsigned status, const char *ctype,
 		     struct buf *body, const char *const *extra)
 {
+	free(rq->resp);
 	rq->resp = body->mem;
 	rq->resp_len = body->len;
 	body->mem = NULL;
-	if (!rq->resp) /* an empty body */
-		rq->resp = calloc(1, LWS_PRE);
+	if (!rq->resp && !(rq->resp = calloc(1, LWS_PRE))) /* an empty body */
+		return -1;
+	rq->status = status;
+	snprintf(rq->ctype, sizeof(rq->ctype), "%s", ctype);
+	for (rq->nextra = 0; extra && extra[0] && rq->nextra < 2; extra += 2, rq->nextra++) {
+		snprintf(rq->extra[rq->nextra][0], sizeof(rq->extra[0][0]), "%s", extra[0]);
+		snprintf(rq->extra[rq->nextra][1], sizeof(rq->extra[0][1]), "%s", extra[1]);
+	}
+	rq->ready = true;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Writes a prepared answer: headers, then the body. */
+static int write_answer(struct lws *wsi, struct http_req *rq)
+{
 	uint8_t hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
-	if (!rq->resp || lws_add_http_common_headers(wsi, status, ctype, rq->resp_len, &p, end) ||
+	rq->ready = false;
+	if (lws_add_http_common_headers(wsi, rq->status, rq->ctype, rq->resp_len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 					(const unsigned char *)"no-store", 8, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
 					(const unsigned char *)"nosniff", 7, &p, end))
 		return -1;
-	for (; extra && extra[0]; extra += 2)
-		if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[0],
-						(const unsigned char *)extra[1],
-						(int)strlen(extra[1]), &p, end))
+	for (int i = 0; i < rq->nextra; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)rq->extra[i][0],
+						(const unsigned char *)rq->extra[i][1],
+						(int)strlen(rq->extra[i][1]), &p, end))
 			return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
-	lws_callback_on_writable(wsi);
+	int w = rq->resp_len ? lws_write(wsi, rq->resp + LWS_PRE, rq->resp_len, LWS_WRITE_HTTP_FINAL)
+			     : 0;
+	free(rq->resp);
+	rq->resp = NULL;
+	free(rq->body);
+	rq->body = NULL;
+	rq->body_len = 0;
+	if (w < 0 || lws_http_transaction_completed(wsi))
+		return -1;
 	return 0;
 }
 
@@ -102,6 +127,9 @@ static void base_url(struct lws *wsi, char *out, size_t n)
 	snprintf(out, n, "%s://%s", proto, host);
 }
 
+static void created(void *ctx, int err);
+static int room_summary(struct net *n, struct lws *wsi, struct http_req *rq, const char *id);
+
 static int create_room(struct net *n, struct lws *wsi, struct http_req *rq)
 {
 	if (rq->too_big)
@@ -117,7 +145,7 @@ static int create_room(struct net *n, struct lws *wsi, struct http_req *rq)
 	char id[ROOM_ID_LEN + 1], key[32];
 	struct hub_summary s;
 	int rc = hub_create_room(n->hub, json_string_value(title), json_string_length(title), id,
-				 key, &s);
+				 key, &s, created, rq, &rq->making);
 	json_decref(in);
 	if (rc) {
 		unsigned status = rc == PL_EUNAVAIL || rc == PL_EIO ? 503 : 400;
@@ -130,9 +158,52 @@ static int create_room(struct net *n, struct lws *wsi, struct http_req *rq)
 	base_url(wsi, base, sizeof(base));
 	snprintf(join, sizeof(join), "%s/r/%s", base, id);
 	snprintf(fac, sizeof(fac), "%s#key=%s", join, key);
-	return send_json(wsi, rq, 201,
-			 json_pack("{s:s, s:s, s:s, s:s, s:s}", "room_id", id, "title", s.title,
-				   "join_url", join, "facilitator_url", fac, "facilitator_key", key));
+	/* kept until the room's create record is in the log: only then can a
+	 * join (here or on another instance) find the room */
+	char *body = json_dumps(json_pack("{s:s, s:s, s:s, s:s, s:s}", "room_id", id, "title",
+					  s.title, "join_url", join, "facilitator_url", fac,
+					  "facilitator_key", key),
+				JSON_COMPACT);
+	buf_init_head(&rq->later, LWS_PRE);
+	if (!body || buf_append(&rq->later, body, strlen(body))) {
+		free(body);
+		hub_create_cancel(rq->making);
+		rq->making = NULL;
+		return -1;
+	}
+	free(body);
+	return 0;
+}
+
+static void created(void *ctx, int err)
+{
+	struct http_req *rq = ctx;
+	rq->making = NULL;
+	if (err) {
+		buf_deinit(&rq->later);
+		send_error(rq->wsi, rq, 503, "unavailable", "the room could not be stored; retry");
+		return;
+	}
+	send_body(rq->wsi, rq, 201, "application/json", &rq->later, NULL);
+}
+
+static void summary_ready(void *ctx, int status);
+static void transcript_ready(void *ctx, int status);
+
+/* Runs cb when the room is loaded: at once, or when the log has it. */
+static int when_ready(struct net *n, struct http_req *rq, const char *id, hub_ready_cb cb)
+{
+	snprintf(rq->room, sizeof(rq->room), "%s", id);
+	rq->wait = hub_when_ready(n->hub, rq->room, cb, rq);
+	return 0;
+}
+
+static void summary_ready(void *ctx, int status)
+{
+	struct http_req *rq = ctx;
+	rq->wait = NULL;
+	(void)status; /* hub_room_summary says it again */
+	room_summary(rq->net, rq->wsi, rq, rq->room);
 }
 
 static int room_summary(struct net *n, struct lws *wsi, struct http_req *rq, const char *id)
@@ -148,6 +219,8 @@ static int room_summary(struct net *n, struct lws *wsi, struct http_req *rq, con
 				   "created", (json_int_t)s.created, "members", (json_int_t)s.members,
 				   "online", (json_int_t)s.online, "ended", s.ended));
 }
+
+static int make_transcript(struct net *n, struct lws *wsi, struct http_req *rq, const char *id);
 
 static void feed(void *ctx, uint64_t seq, int64_t ts, const struct room_cmd *c)
 {
@@ -179,9 +252,27 @@ static int transcript(struct net *n, struct lws *wsi, struct http_req *rq, const
 	if (!key[0])
 		return send_error(wsi, rq, 401, "unauthorized",
 				  "the facilitator key is needed (Authorization: Bearer KEY)");
+	snprintf(rq->key, sizeof(rq->key), "%s", key);
+	rq->format = f;
+	rq->table = t;
+	return when_ready(n, rq, id, transcript_ready);
+}
+
+static void transcript_ready(void *ctx, int status)
+{
+	struct http_req *rq = ctx;
+	rq->wait = NULL;
+	(void)status; /* hub_replay says it again */
+	make_transcript(rq->net, rq->wsi, rq, rq->room);
+}
+
+static int make_transcript(struct net *n, struct lws *wsi, struct http_req *rq, const char *id)
+{
+	int f = rq->format, t = rq->table;
+	const char *table = export_table_name(t);
 	struct export *x = export_new();
 	uint64_t as_of = 0;
-	int rc = x ? hub_replay(n->hub, id, key, strlen(key), feed, x, &as_of) : PL_ENOMEM;
+	int rc = x ? hub_replay(n->hub, id, rq->key, strlen(rq->key), feed, x, &as_of) : PL_ENOMEM;
 	if (rc) {
 		export_free(x);
 		return rc == PL_EFORBIDDEN ? send_error(wsi, rq, 403, "forbidden",
@@ -331,7 +422,7 @@ static int route(struct net *n, struct lws *wsi, struct http_req *rq, const char
 		}
 		if (slash)
 			return send_error(wsi, rq, 404, "not_found", "no such endpoint");
-		return room_summary(n, wsi, rq, id);
+		return when_ready(n, rq, id, summary_ready);
 	}
 	if (!strncmp(path, "/api/", 5))
 		return send_error(wsi, rq, 404, "not_found", "no such endpoint");
@@ -351,6 +442,8 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		return 1; /* a WebSocket without the potluck.v1 subprotocol */
 	case LWS_CALLBACK_HTTP:
 		memset(rq, 0, sizeof(*rq));
+		rq->wsi = wsi;
+		rq->net = n;
 		return route(n, wsi, rq, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!rq->create)
@@ -374,25 +467,18 @@ int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
 		rq->create = false;
 		return create_room(n, wsi, rq);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!rq || !rq->resp)
+		if (!rq || !rq->ready)
 			return 0;
-		{
-			int w = rq->resp_len ? lws_write(wsi, rq->resp + LWS_PRE, rq->resp_len,
-							 LWS_WRITE_HTTP_FINAL)
-					     : 0;
-			free(rq->resp);
-			rq->resp = NULL;
-			free(rq->body);
-			rq->body = NULL;
-			rq->body_len = 0;
-			if (w < 0 || lws_http_transaction_completed(wsi))
-				return -1;
-		}
-		return 0;
+		return write_answer(wsi, rq);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (rq) {
+		if (rq) { /* gone before its answer: stop waiting for it */
+			hub_wait_cancel(rq->wait);
+			hub_create_cancel(rq->making);
+			rq->wait = NULL;
+			rq->making = NULL;
+			buf_deinit(&rq->later);
 			free(rq->body);
 			free(rq->resp);
 			rq->body = NULL;

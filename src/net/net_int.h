@@ -32,13 +32,30 @@ struct conn {
 	bool close_sent;          /* our close frame is out: linger for theirs */
 };
 
+/* One HTTP request. Answers are prepared (status, type, headers, body) and
+ * written from HTTP_WRITEABLE, which also lets them be prepared later: after
+ * a room loads (hub_when_ready) or a room's create record is applied. */
 struct http_req {
+	struct lws *wsi;
+	struct net *net;
 	bool create;    /* POST /api/rooms: answered when the body is complete */
 	char *body;
 	size_t body_len;
 	bool too_big;
-	uint8_t *resp;  /* LWS_PRE + JSON */
+	uint8_t *resp;  /* LWS_PRE + body */
 	size_t resp_len;
+	bool ready;     /* the answer below is prepared */
+	unsigned status;
+	char ctype[64];
+	char extra[2][2][160]; /* header name, value */
+	int nextra;
+	struct hub_wait *wait;     /* waiting for a room to load */
+	struct hub_create *making; /* waiting for a create record */
+	struct buf later;          /* an answer kept until `making` completes */
+	char room[ROOM_ID_LEN + 1];
+	char key[96];
+	int format, table;
+	bool transcript;
 };
 
 struct net {
