@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
 #include <uv.h>
 
 #include "export_cmd.h"
@@ -37,6 +39,7 @@ struct config {
 	const char *data_dir;
 	const char *web_root;
 	const char *secret_file;
+	const char *redis;
 	unsigned grace_s;
 	unsigned fsync_ms;
 };
@@ -68,7 +71,9 @@ static void usage(FILE *f)
 		"  --log-level LVL    debug, info, warn or error  (POTLUCK_LOG_LEVEL, default info)\n"
 		"  --grace SECONDS    a dropped member's grace    (POTLUCK_GRACE, default 30)\n"
 		"  --fsync-ms MS      fsync interval, 0 = always  (POTLUCK_FSYNC_MS, default 1000)\n"
-		"  --secret-file F    shared server secret        (POTLUCK_SECRET_FILE, default DIR/secret)\n"
+		"  --secret-file F    shared server secret        (POTLUCK_SECRET_FILE, default DIR/secret,\n"
+		"                                                  or kept in Redis with --redis)\n"
+		"  --redis URL        scale out through Redis     (POTLUCK_REDIS, redis://[:pw@]host:port[/db])\n"
 		"  --help             this text\n"
 		"  --version          the version\n"
 		"\n"
@@ -102,6 +107,8 @@ static int set_option(struct config *c, const char *name, const char *val)
 		c->web_root = val;
 	} else if (!strcmp(name, "secret-file")) {
 		c->secret_file = val;
+	} else if (!strcmp(name, "redis")) {
+		c->redis = *val ? val : NULL;
 	} else if (!strcmp(name, "log-level")) {
 		int l = ulog_parse(val);
 		if (l < 0)
@@ -122,6 +129,7 @@ static const char *const env_names[][2] = {
 	{"POTLUCK_DATA_DIR", "data-dir"}, {"POTLUCK_WEB_ROOT", "web-root"},
 	{"POTLUCK_LOG_LEVEL", "log-level"}, {"POTLUCK_GRACE", "grace"},
 	{"POTLUCK_FSYNC_MS", "fsync-ms"}, {"POTLUCK_SECRET_FILE", "secret-file"},
+	{"POTLUCK_REDIS", "redis"},
 };
 
 /* Environment first, flags override. Returns 0, 1 (exit 0) or -1. */
@@ -141,6 +149,7 @@ static int configure(struct config *c, int argc, char **argv)
 		{"data-dir", required_argument, 0, 0}, {"web-root", required_argument, 0, 0},
 		{"log-level", required_argument, 0, 0}, {"grace", required_argument, 0, 0},
 		{"fsync-ms", required_argument, 0, 0}, {"secret-file", required_argument, 0, 0},
+		{"redis", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
@@ -171,9 +180,49 @@ static int configure(struct config *c, int argc, char **argv)
 	return 0;
 }
 
+/* With Redis and no secret file, every instance shares one secret kept in
+ * Redis: the first to start creates it (SET NX), the others read it. */
+static int load_secret_redis(struct server *s)
+{
+	char host[256], pass[256];
+	int port, db;
+	if (log_redis_parse_url(s->cfg.redis, host, sizeof(host), &port, pass, sizeof(pass), &db))
+		return -1;
+	struct timeval tv = {5, 0};
+	redisContext *c = redisConnectWithTimeout(host, port, tv);
+	redisReply *rep = NULL;
+	int rc = -1;
+	uint8_t fresh[32];
+	if (!c || c->err || util_random(fresh, sizeof(fresh))) {
+		ULOG_E("redis %s:%d: %s", host, port, c && c->err ? c->errstr : "cannot connect");
+		goto out;
+	}
+	if (pass[0] && (rep = redisCommand(c, "AUTH %s", pass)))
+		freeReplyObject(rep);
+	if (db && (rep = redisCommand(c, "SELECT %d", db)))
+		freeReplyObject(rep);
+	if ((rep = redisCommand(c, "SET potluck:secret %b NX", fresh, sizeof(fresh))))
+		freeReplyObject(rep);
+	rep = redisCommand(c, "GET potluck:secret");
+	if (rep && rep->type == REDIS_REPLY_STRING && rep->len >= 16) {
+		util_sha256(rep->str, rep->len, s->secret);
+		rc = 0;
+	} else {
+		ULOG_E("redis %s:%d: cannot read or create potluck:secret", host, port);
+	}
+	if (rep)
+		freeReplyObject(rep);
+out:
+	if (c)
+		redisFree(c);
+	return rc;
+}
+
 /* Reads the shared secret, creating it (0600) on first start. */
 static int load_secret(struct server *s)
 {
+	if (s->cfg.redis && !s->cfg.secret_file)
+		return load_secret_redis(s);
 	char path[4096];
 	if (s->cfg.secret_file)
 		snprintf(path, sizeof(path), "%s", s->cfg.secret_file);
@@ -270,12 +319,17 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (uv_loop_init(&s.loop))
 		return 1;
-	s.log = log_filelog_new(&s.loop, s.cfg.data_dir, s.cfg.fsync_ms);
+	s.log = s.cfg.redis ? log_redislog_new(&s.loop, s.cfg.redis)
+			    : log_filelog_new(&s.loop, s.cfg.data_dir, s.cfg.fsync_ms);
 	if (!s.log || load_secret(&s))
 		return 1;
+	uint64_t instance = 0;
+	while (!instance)
+		util_random(&instance, sizeof(instance));
 	struct hub_config hcfg = {.grace_ms = s.cfg.grace_s * 1000, .ring = 1024,
+				  .instance = instance,
 				  .secret = s.secret, .secret_len = sizeof(s.secret),
-				  .ended = session_ended, .ended_arg = &s};
+				  .ended = s.cfg.redis ? NULL : session_ended, .ended_arg = &s};
 	s.hub = hub_new(&s.loop, s.log, &net_hub_io, &hcfg);
 	struct net_config ncfg = {.host = s.cfg.host, .port = s.cfg.port,
 				  .web_root = s.cfg.web_root, .max_msg = WIRE_MAX_MSG,
@@ -292,8 +346,9 @@ int main(int argc, char **argv)
 	s.sigint.data = s.sigterm.data = &s;
 	uv_signal_start(&s.sigint, on_signal, SIGINT);
 	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-	ULOG_I("potluckd %s listening on http://%s:%d (data in %s, web app from %s)",
-	       POTLUCK_VERSION, s.cfg.host, s.cfg.port, s.cfg.data_dir, s.cfg.web_root);
+	ULOG_I("potluckd %s listening on http://%s:%d (log: %s%s, web app from %s)",
+	       POTLUCK_VERSION, s.cfg.host, s.cfg.port, s.cfg.redis ? "redis " : "",
+	       s.cfg.redis ? s.cfg.redis : s.cfg.data_dir, s.cfg.web_root);
 	uv_run(&s.loop, UV_RUN_DEFAULT);
 	net_final(s.net);
 	if (uv_loop_close(&s.loop) == UV_EBUSY) {

@@ -37,8 +37,18 @@ static void rawf(struct w *w, const char *fmt, const char *a, const char *b)
 		w->rc = buf_printf(w->b, fmt, a, b ? b : "");
 }
 
-/* User text, escaped for the format. */
+static void text_inner(struct w *w, const char *s);
+
+/* User text, escaped for the format. In HTML it is also isolated (<bdi>):
+ * a name with a right-to-left override cannot reverse what follows it. */
 static void text(struct w *w, const char *s)
+{
+	raw(w, w->html ? "<bdi>" : "");
+	text_inner(w, s);
+	raw(w, w->html ? "</bdi>" : "");
+}
+
+static void text_inner(struct w *w, const char *s)
 {
 	for (; s && *s && !w->rc; s++) {
 		char c = *s;
@@ -300,7 +310,7 @@ static void prompt(struct w *w, const struct export *x, const struct room_prompt
 	table(w, cols, 2);
 	unsigned first = p->kind == ROOM_PROMPT_RATING ? 1 : 0;
 	for (unsigned i = 0; i < p->nopts; i++) {
-		char label[160], count[16];
+		char label[4 * ROOM_PROMPT_OPTION + 4 * ROOM_NAME_MAX + 16], count[16];
 		if (p->kind == ROOM_PROMPT_RATING)
 			snprintf(label, sizeof(label), "%u%s%s", first + i,
 				 i == 0 && p->opts[0] && *p->opts[0] ? " - " : "",

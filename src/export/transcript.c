@@ -121,9 +121,12 @@ void export_feed(struct export *x, uint64_t seq, int64_t ts, const struct room_c
 		x->first_ts = ts;
 	x->last_ts = ts;
 	x->seq = seq;
+	bool had_hand = false; /* raising again with another type is no new raise */
+	for (size_t i = 0; c->kind == ROOM_HAND_RAISE && i < x->room.nhands; i++)
+		had_hand |= x->room.hands[i].member == c->member;
 	if (room_apply(&x->room, seq, ts, c, &fx))
 		return;
-	if (c->kind == ROOM_HAND_RAISE && c->arg <= ROOM_HAND_NEW) {
+	if (c->kind == ROOM_HAND_RAISE && c->arg <= ROOM_HAND_NEW && !had_hand) {
 		struct xmember *xm = xm_of(x, c->member);
 		if (xm && fx.nev) {
 			xm->raises++;

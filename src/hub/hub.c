@@ -380,15 +380,9 @@ static void on_ready(void *ctx, int status)
 		return;
 	}
 	hr->state = READY;
-	/* Members the log still has as here have no connection to this fresh
-	 * replica (the server restarted): give them their grace period. */
-	for (size_t i = 0; i < hr->room.nmembers; i++) {
-		const struct room_member *m = &hr->room.members[i];
-		if (m->present && m->online)
-			hub__member_dropped(hr, m->id, m->epoch);
-		else if (m->present)
-			hub__grace_start(hr, m->id, m->epoch);
-	}
+	/* Members held by an instance that is gone (a past run of this server,
+	 * or another instance that died) get their grace period. */
+	hub__liveness_check(hr->hub);
 	wake(hr, 0);
 }
 
@@ -667,6 +661,7 @@ struct hub *hub_new(uv_loop_t *loop, struct log *log, const struct hub_io *io,
 	h->sweep.data = h;
 	uv_unref((uv_handle_t *)&h->sweep);
 	uv_timer_start(&h->sweep, sweep, SWEEP_MS, SWEEP_MS);
+	hub__liveness_start(h);
 	return h;
 }
 
@@ -689,6 +684,10 @@ void hub_free(struct hub *h)
 	map_deinit(&h->rooms);
 	msgpack_unpacked_destroy(&h->u);
 	buf_deinit(&h->rec);
+	if (h->asking)
+		h->asking->h = NULL; /* its answer may come after we are gone */
+	uv_timer_stop(&h->live);
+	uv_close((uv_handle_t *)&h->live, NULL);
 	uv_timer_stop(&h->sweep);
-	uv_close((uv_handle_t *)&h->sweep, hub_free_closed);
+	uv_close((uv_handle_t *)&h->sweep, hub_free_closed); /* closes run in order */
 }

@@ -47,6 +47,7 @@ struct hub_config {
 	unsigned ring;            /* event frames kept per room for resume */
 	const uint8_t *secret;    /* server secret for tokens */
 	size_t secret_len;
+	uint64_t instance;        /* this process's id, random per start */
 	/* A session just ended (its `end` record was applied live). */
 	void (*ended)(void *arg, const char *room);
 	void *ended_arg;

@@ -20,6 +20,12 @@
 
 enum room_state { LOADING, READY, FAILED };
 
+struct liveness {
+	struct hub *h;        /* NULL once the hub is freed */
+	size_t n;
+	uint64_t ids[64];
+};
+
 /* Someone waiting for a room to load (hub_when_ready). */
 struct hub_wait {
 	struct hub_room *hr;
@@ -100,6 +106,10 @@ struct hub {
 	msgpack_unpacked u;
 	struct buf rec;       /* record encoding scratch */
 	struct hub_stats stats;
+	uv_timer_t live;      /* heartbeat, and who else is alive */
+	struct liveness *asking; /* the alive query that is out */
+	uint64_t suspects[64], suspects_prev[64]; /* instances missing last time and before */
+	size_t nsuspects, nsuspects_prev;
 };
 
 /* hub.c */
@@ -135,6 +145,9 @@ void hub__grace_start(struct hub_room *hr, uint64_t member, uint32_t epoch);
 void hub__member_dropped(struct hub_room *hr, uint64_t member, uint32_t epoch);
 /* Arms the room's timer for its next deadline, if any. */
 void hub__deadline_arm(struct hub_room *hr);
+/* Members held by instances that are gone get their grace period here. */
+void hub__liveness_check(struct hub *h);
+void hub__liveness_start(struct hub *h);
 
 /* results.c */
 void hub__answer_token(const struct hub *h, const char *room, uint64_t prompt, uint64_t member,

@@ -102,7 +102,8 @@ static void do_join(struct hub *h, struct hub_conn *hc, const struct wire_req *r
 		hub__send_err(h, hc, req->id, PL_EENDED, NULL);
 		return;
 	}
-	struct room_cmd c = {.kind = ROOM_JOIN, .text = name, .text_len = nn};
+	struct room_cmd c = {.kind = ROOM_JOIN, .text = name, .text_len = nn,
+			     .instance = h->cfg.instance};
 	if (req->device.p) {
 		if (req->device.n == 0 || req->device.n > 128) {
 			hub__send_err(h, hc, req->id, PL_EBADREQ, "device: 1 to 128 bytes");
@@ -150,7 +151,8 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 		return;
 	}
 	uint32_t epoch = m->epoch + 1;
-	struct room_cmd c = {.kind = ROOM_ATTACH, .member = req->member};
+	struct room_cmd c = {.kind = ROOM_ATTACH, .member = req->member,
+			     .instance = h->cfg.instance};
 	rc = hub__submit(hr, hc, req, &c, epoch);
 	if (rc) {
 		hub__send_err(h, hc, req->id, rc, NULL);

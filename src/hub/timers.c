@@ -129,3 +129,121 @@ void hub__deadline_arm(struct hub_room *hr)
 		wait = 250;
 	uv_timer_start(&d->timer, deadline_fire, wait > 0 ? (uint64_t)wait : 0, 0);
 }
+
+/* ---- instances ------------------------------------------------------------ */
+
+#define HEARTBEAT_MS 1000
+#define HEARTBEAT_TTL_MS 5000
+
+
+
+/* An instance is gone when two checks in a row did not find it: a fresh
+ * instance's first heartbeat, or a Redis restart, is no reason to throw its
+ * members out. */
+static void suspect(struct hub *h, const struct liveness *q, const bool *alive)
+{
+	uint64_t now[64];
+	size_t n = 0;
+	for (size_t i = 0; i < q->n; i++)
+		if (!alive[i])
+			now[n++] = q->ids[i];
+	memcpy(h->suspects_prev, h->suspects, sizeof(h->suspects));
+	h->nsuspects_prev = h->nsuspects;
+	memcpy(h->suspects, now, n * sizeof(now[0]));
+	h->nsuspects = n;
+}
+
+static bool suspected(const struct hub *h, uint64_t id)
+{
+	for (size_t i = 0; i < h->nsuspects_prev; i++)
+		if (h->suspects_prev[i] == id)
+			return true;
+	return false;
+}
+
+/* A member whose instance is gone: its connection is gone too. Mark it away
+ * and run its grace period here (every surviving holder of the room does:
+ * the records are idempotent, so the first to act wins). */
+static void on_alive(void *ctx, const bool *alive)
+{
+	struct liveness *q = ctx;
+	struct hub *h = q->h;
+	if (!h) { /* the hub is gone (shutdown) */
+		free(q);
+		return;
+	}
+	h->asking = NULL;
+	if (alive)
+		suspect(h, q, alive);
+	if (alive) {
+		map_each(&h->rooms, slot)
+		{
+			struct hub_room *hr = slot->val;
+			if (hr->state != READY)
+				continue;
+			for (size_t i = 0; i < hr->room.nmembers; i++) {
+				const struct room_member *m = &hr->room.members[i];
+				size_t k = 0;
+				if (!m->present || m->instance == h->cfg.instance)
+					continue;
+				while (k < q->n && q->ids[k] != m->instance)
+					k++;
+				if (k == q->n || alive[k] || !suspected(h, m->instance))
+					continue;
+				bool graced = false;
+				for (struct grace *g = hr->graces; g; g = g->next)
+					graced |= g->member == m->id;
+				if (m->online)
+					hub__member_dropped(hr, m->id, m->epoch);
+				else if (!graced)
+					hub__grace_start(hr, m->id, m->epoch);
+			}
+		}
+	}
+	free(q);
+}
+
+void hub__liveness_check(struct hub *h)
+{
+	if (h->asking)
+		return;
+	struct liveness *q = calloc(1, sizeof(*q));
+	if (!q)
+		return;
+	q->h = h;
+	map_each(&h->rooms, slot)
+	{
+		const struct hub_room *hr = slot->val;
+		for (size_t i = 0; hr->state == READY && i < hr->room.nmembers; i++) {
+			const struct room_member *m = &hr->room.members[i];
+			size_t k = 0;
+			if (!m->present || m->instance == h->cfg.instance)
+				continue;
+			while (k < q->n && q->ids[k] != m->instance)
+				k++;
+			if (k == q->n && q->n < 64)
+				q->ids[q->n++] = m->instance;
+		}
+	}
+	if (!q->n) {
+		free(q);
+		return;
+	}
+	h->asking = q;
+	log_alive(h->log, q->ids, q->n, on_alive, q);
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct hub *h = t->data;
+	log_heartbeat(h->log, h->cfg.instance, HEARTBEAT_TTL_MS);
+	hub__liveness_check(h);
+}
+
+void hub__liveness_start(struct hub *h)
+{
+	uv_timer_init(h->loop, &h->live);
+	h->live.data = h;
+	uv_unref((uv_handle_t *)&h->live);
+	uv_timer_start(&h->live, tick, 0, HEARTBEAT_MS);
+}

@@ -476,6 +476,19 @@ static void fl_free(struct log *log)
 	uv_close((uv_handle_t *)&fl->kick, fl_free_closed); /* closes run in order */
 }
 
+static void fl_heartbeat(struct log *log, uint64_t self, unsigned ttl_ms)
+{
+	(void)log, (void)self, (void)ttl_ms; /* one process: alive while it runs */
+}
+
+static void fl_alive(struct log *log, const uint64_t *ids, size_t n,
+		     void (*cb)(void *ctx, const bool *alive), void *ctx)
+{
+	bool dead[64] = {false}; /* another instance here is a past run of ours */
+	(void)log, (void)ids;
+	cb(ctx, n <= 64 ? dead : NULL);
+}
+
 static const struct log_ops filelog_ops = {
 	.room_new = fl_room_new,
 	.room_load = fl_room_load,
@@ -483,6 +496,8 @@ static const struct log_ops filelog_ops = {
 	.room_free = fl_room_free,
 	.flush = fl_flush,
 	.read = fl_read,
+	.heartbeat = fl_heartbeat,
+	.alive = fl_alive,
 	.sync = fl_sync,
 	.free = fl_free,
 };

@@ -26,6 +26,7 @@
 #ifndef PL_LOG_H
 #define PL_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,12 @@ struct log_ops {
 	 * read-only, calling cb for each, before returning (exports). */
 	int (*read)(struct log *log, const char *id, uint64_t upto,
 		    void (*cb)(void *ctx, const struct log_rec *rec), void *ctx);
+	/* Instances: this one says it is alive (a key with a TTL, in Redis);
+	 * `alive` asks which of ids[] are, and calls back with one bool each.
+	 * The embedded log knows one instance only: every other id is gone. */
+	void (*heartbeat)(struct log *log, uint64_t self, unsigned ttl_ms);
+	void (*alive)(struct log *log, const uint64_t *ids, size_t n,
+		      void (*cb)(void *ctx, const bool *alive), void *ctx);
 	/* Makes everything appended so far durable (at shutdown). */
 	int (*sync)(struct log *log);
 	void (*free)(struct log *log);
@@ -93,6 +100,15 @@ static inline void log_room_free(struct log_room *lr)
 		(*(struct log **)lr)->ops->room_free(lr);
 }
 static inline int log_sync(struct log *log) { return log->ops->sync(log); }
+static inline void log_heartbeat(struct log *log, uint64_t self, unsigned ttl_ms)
+{
+	log->ops->heartbeat(log, self, ttl_ms);
+}
+static inline void log_alive(struct log *log, const uint64_t *ids, size_t n,
+			     void (*cb)(void *ctx, const bool *alive), void *ctx)
+{
+	log->ops->alive(log, ids, n, cb, ctx);
+}
 static inline void log_flush(struct log *log) { log->ops->flush(log); }
 static inline int log_read(struct log *log, const char *id, uint64_t upto,
 			   void (*cb)(void *ctx, const struct log_rec *rec), void *ctx)
@@ -107,5 +123,11 @@ struct uv_loop_s;
 /* The embedded backend: rooms are files under dir/rooms/; fsync at most every
  * fsync_ms (0: after every batch). */
 struct log *log_filelog_new(struct uv_loop_s *loop, const char *dir, unsigned fsync_ms);
+/* The Redis backend: url is redis://[:password@]host:port[/db]. Connects in
+ * the background (and again after any loss); NULL only for a bad URL. */
+struct log *log_redislog_new(struct uv_loop_s *loop, const char *url);
+bool log_redis_up(const struct log *log);
+int log_redis_parse_url(const char *url, char *host, size_t hn, int *port, char *pass,
+			size_t pn, int *db);
 
 #endif

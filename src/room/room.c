@@ -165,7 +165,8 @@ static int apply_join(struct room *r, uint64_t seq, int64_t ts, const struct roo
 		return PL_ENOMEM;
 	struct room_member *m = &r->members[r->nmembers++];
 	*m = (struct room_member){.id = seq, .name = copy, .role = role, .present = true,
-				  .online = true, .joined_ts = ts, .has_device = c->has_device};
+				  .online = true, .joined_ts = ts, .has_device = c->has_device,
+				  .instance = c->instance};
 	memcpy(m->device, c->device, 16);
 	r->present++;
 	fx->member = m->id;
@@ -179,6 +180,7 @@ static int apply_attach(struct room *r, const struct room_cmd *c, struct room_fx
 	if (!m || !m->present)
 		return PL_ETOKEN;
 	m->epoch++;
+	m->instance = c->instance;
 	fx->member = m->id;
 	if (!m->online) {
 		m->online = true;

@@ -54,6 +54,7 @@ struct room_member {
 	bool has_device;
 	uint8_t device[16]; /* keyed hash of the browser's id: what a ban bars */
 	int64_t last_chat; /* ts of the last message (slow mode) */
+	uint64_t instance; /* the server instance holding its connection */
 };
 
 enum room_chat_mode { ROOM_CHAT_OPEN = 0, ROOM_CHAT_SLOW = 1, ROOM_CHAT_FAC_ONLY = 2 };
@@ -285,6 +286,7 @@ struct room_cmd {
 	bool anonymous;
 	uint8_t token[16];
 	bool has_token;
+	uint64_t instance;        /* join, attach: the instance holding the connection */
 };
 
 enum room_ev_kind {

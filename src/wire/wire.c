@@ -779,6 +779,8 @@ int wire_record_encode(struct buf *b, const struct room_cmd *c)
 	}
 	if (c->has_kh && (c->kind == ROOM_CREATE || c->kind == ROOM_JOIN))
 		rkey_bin(&r, "kh", c->kh, 32);
+	if (c->instance && (c->kind == ROOM_JOIN || c->kind == ROOM_ATTACH))
+		rkey_u64(&r, "in", c->instance);
 	/* who acts: every kind but create, join and expire, and never the
 	 * author of an anonymous answer */
 	if (c->kind >= ROOM_ATTACH && c->kind != ROOM_EXPIRE && !anon_answer)
@@ -886,6 +888,9 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 				return PL_ECORRUPT;
 			c->epoch = (uint32_t)u64;
 			c->has_epoch = true;
+		} else if (key_is(k, "in")) {
+			if (get_uint(v, &c->instance))
+				return PL_ECORRUPT;
 		} else if (key_is(k, "tg")) {
 			if (get_uint(v, &c->target))
 				return PL_ECORRUPT;
