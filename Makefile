@@ -4,6 +4,7 @@
 #   make run      build, then start a server on 127.0.0.1:8080 with ./data
 #   make test     the whole suite: unit, integration, end-to-end
 #   make check    the same suite under ASan + UBSan (build-asan/)
+#   make cluster  redis-server, two potluckd and nginx in front, on loopback
 #   make fmt      clang-format the C sources
 #
 # System packages and npm modules are installed by deploy/install-deps.sh,
@@ -26,7 +27,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 WEB_SRCS  := $(shell find web/src web/public -type f 2>/dev/null) web/build.mjs
 
-.PHONY: all deps test-deps potluckd web run test check unit fmt clean
+.PHONY: all deps test-deps potluckd web run test check unit fmt clean cluster
 all: deps potluckd web
 
 deps:
@@ -67,11 +68,15 @@ check:
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  OPT="-O1 -g" test
 
+cluster: all
+	@deploy/install-deps.sh cluster
+	deploy/cluster.sh
+
 fmt:
 	clang-format -i $$(find src tests/unit tests/bench -name '*.[ch]' 2>/dev/null)
 
 clean:
-	rm -rf build build-asan web/dist test-output
+	rm -rf build build-asan web/dist test-output cluster
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

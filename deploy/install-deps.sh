@@ -4,6 +4,7 @@
 #   deploy/install-deps.sh build   compilers, C libraries, Node.js (web build)
 #   deploy/install-deps.sh test    build + cmocka, redis-server, chromium
 #   deploy/install-deps.sh run     what potluckd needs at run time
+#   deploy/install-deps.sh cluster build + redis-server and nginx (make cluster)
 #
 # Debian 12 packages through apt-get (as root, or through sudo), npm modules
 # through `npm ci` when package-lock.json is newer than node_modules.
@@ -17,12 +18,14 @@ run_pkgs="libwebsockets17 libwebsockets-evlib-uv libuv1 libmsgpackc2 libhiredis0
 build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
             libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev"
 test_pkgs="libcmocka-dev redis-server chromium"
+cluster_pkgs="redis-server nginx"
 
 case "$what" in
 run) want="$run_pkgs" ;;
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test|run" >&2; exit 2 ;;
+cluster) want="$build_pkgs $cluster_pkgs" ;;
+*) echo "usage: $0 build|test|run|cluster" >&2; exit 2 ;;
 esac
 
 missing=""
