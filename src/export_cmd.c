@@ -116,20 +116,23 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: potluckd export --room ID [--format json|md|html|csv]\n"
 		   "                       [--table contributions|chat|turns|prompts]\n"
-		   "                       [--out FILE] [--data-dir DIR]\n"
+		   "                       [--out FILE] [--data-dir DIR | --redis URL]\n"
 		   "\n"
-		   "Writes a session's transcript from the embedded log (no server needed).\n"
-		   "--data-dir defaults to $POTLUCK_DATA_DIR or ./data; --out to stdout.\n");
+		   "Writes a session's transcript from the embedded log or Redis (no server\n"
+		   "needed). --data-dir defaults to $POTLUCK_DATA_DIR or ./data, --redis to\n"
+		   "$POTLUCK_REDIS; --out to stdout.\n");
 }
 
 int export_cmd_main(int argc, char **argv)
 {
 	const char *room = NULL, *out = NULL, *dir = getenv("POTLUCK_DATA_DIR");
+	const char *redis = getenv("POTLUCK_REDIS");
 	int format = EXPORT_JSON, table = EXPORT_CONTRIBUTIONS;
 	static const struct option opts[] = {
 		{"room", required_argument, 0, 'r'},     {"format", required_argument, 0, 'f'},
 		{"table", required_argument, 0, 't'},    {"out", required_argument, 0, 'o'},
 		{"data-dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
+		{"redis", required_argument, 0, 'R'},
 		{0, 0, 0, 0},
 	};
 	int ch;
@@ -139,6 +142,7 @@ int export_cmd_main(int argc, char **argv)
 		case 'r': room = optarg; break;
 		case 'o': out = optarg; break;
 		case 'd': dir = optarg; break;
+		case 'R': redis = optarg; break;
 		case 'f':
 			if ((format = export_format_parse(optarg)) < 0) {
 				fprintf(stderr, "potluckd export: unknown format %s\n", optarg);
@@ -161,7 +165,8 @@ int export_cmd_main(int argc, char **argv)
 	}
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct log *log = log_filelog_new(&loop, dir && *dir ? dir : "./data", 0);
+	struct log *log = redis && *redis ? log_redislog_new(&loop, redis)
+				       : log_filelog_new(&loop, dir && *dir ? dir : "./data", 0);
 	if (!log)
 		return 1;
 	struct buf b;

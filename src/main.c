@@ -41,6 +41,7 @@ struct config {
 	const char *secret_file;
 	const char *redis;
 	unsigned grace_s;
+	unsigned retention_d;
 	unsigned fsync_ms;
 };
 
@@ -74,6 +75,7 @@ static void usage(FILE *f)
 		"  --secret-file F    shared server secret        (POTLUCK_SECRET_FILE, default DIR/secret,\n"
 		"                                                  or kept in Redis with --redis)\n"
 		"  --redis URL        scale out through Redis     (POTLUCK_REDIS, redis://[:pw@]host:port[/db])\n"
+		"  --retention DAYS   keep an ended session in Redis (POTLUCK_RETENTION, default 30)\n"
 		"  --help             this text\n"
 		"  --version          the version\n"
 		"\n"
@@ -117,6 +119,9 @@ static int set_option(struct config *c, const char *name, const char *val)
 	} else if (!strcmp(name, "grace")) {
 		if (parse_uint(val, 86400, &c->grace_s))
 			return -1;
+	} else if (!strcmp(name, "retention")) {
+		if (parse_uint(val, 3650, &c->retention_d) || !c->retention_d)
+			return -1;
 	} else if (!strcmp(name, "fsync-ms")) {
 		if (parse_uint(val, 60000, &c->fsync_ms))
 			return -1;
@@ -129,14 +134,15 @@ static const char *const env_names[][2] = {
 	{"POTLUCK_DATA_DIR", "data-dir"}, {"POTLUCK_WEB_ROOT", "web-root"},
 	{"POTLUCK_LOG_LEVEL", "log-level"}, {"POTLUCK_GRACE", "grace"},
 	{"POTLUCK_FSYNC_MS", "fsync-ms"}, {"POTLUCK_SECRET_FILE", "secret-file"},
-	{"POTLUCK_REDIS", "redis"},
+	{"POTLUCK_REDIS", "redis"}, {"POTLUCK_RETENTION", "retention"},
 };
 
 /* Environment first, flags override. Returns 0, 1 (exit 0) or -1. */
 static int configure(struct config *c, int argc, char **argv)
 {
 	*c = (struct config){.host = "127.0.0.1", .port = 8080, .data_dir = "./data",
-			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000};
+			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000,
+			     .retention_d = 30};
 	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
 		const char *v = getenv(env_names[i][0]);
 		if (v && *v && set_option(c, env_names[i][1], v)) {
@@ -149,7 +155,7 @@ static int configure(struct config *c, int argc, char **argv)
 		{"data-dir", required_argument, 0, 0}, {"web-root", required_argument, 0, 0},
 		{"log-level", required_argument, 0, 0}, {"grace", required_argument, 0, 0},
 		{"fsync-ms", required_argument, 0, 0}, {"secret-file", required_argument, 0, 0},
-		{"redis", required_argument, 0, 0},
+		{"redis", required_argument, 0, 0}, {"retention", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
@@ -328,6 +334,7 @@ int main(int argc, char **argv)
 		util_random(&instance, sizeof(instance));
 	struct hub_config hcfg = {.grace_ms = s.cfg.grace_s * 1000, .ring = 1024,
 				  .instance = instance,
+				  .retention_ms = (uint64_t)s.cfg.retention_d * 86400000u,
 				  .secret = s.secret, .secret_len = sizeof(s.secret),
 				  .ended = s.cfg.redis ? NULL : session_ended, .ended_arg = &s};
 	s.hub = hub_new(&s.loop, s.log, &net_hub_io, &hcfg);

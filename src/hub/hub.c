@@ -296,6 +296,8 @@ static void on_record(void *ctx, const struct log_rec *rec)
 			hub__results_dirty(hr, fx.ev[i].prompt->id);
 		else if (k == ROOM_EV_MOD && fx.ev[i].mod->action == ROOM_MOD_END) {
 			hub__results_dirty(hr, 0);
+			if (h->cfg.retention_ms)
+				log_room_retire(hr->lr, h->cfg.retention_ms);
 			if (hr->state == READY && h->cfg.ended) /* live, not a reload */
 				h->cfg.ended(h->cfg.ended_arg, hr->id);
 		}

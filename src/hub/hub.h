@@ -48,6 +48,7 @@ struct hub_config {
 	const uint8_t *secret;    /* server secret for tokens */
 	size_t secret_len;
 	uint64_t instance;        /* this process's id, random per start */
+	uint64_t retention_ms;    /* how long an ended session's log is kept (Redis) */
 	/* A session just ended (its `end` record was applied live). */
 	void (*ended)(void *arg, const char *room);
 	void *ended_arg;

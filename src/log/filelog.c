@@ -489,6 +489,11 @@ static void fl_alive(struct log *log, const uint64_t *ids, size_t n,
 	cb(ctx, n <= 64 ? dead : NULL);
 }
 
+static void fl_room_retire(struct log_room *lr, uint64_t ttl_ms)
+{
+	(void)lr, (void)ttl_ms; /* the files are the data directory's to keep */
+}
+
 static const struct log_ops filelog_ops = {
 	.room_new = fl_room_new,
 	.room_load = fl_room_load,
@@ -497,6 +502,7 @@ static const struct log_ops filelog_ops = {
 	.flush = fl_flush,
 	.read = fl_read,
 	.heartbeat = fl_heartbeat,
+	.room_retire = fl_room_retire,
 	.alive = fl_alive,
 	.sync = fl_sync,
 	.free = fl_free,

@@ -72,6 +72,9 @@ struct log_ops {
 	void (*heartbeat)(struct log *log, uint64_t self, unsigned ttl_ms);
 	void (*alive)(struct log *log, const uint64_t *ids, size_t n,
 		      void (*cb)(void *ctx, const bool *alive), void *ctx);
+	/* A room's session ended: its records may go after ttl_ms (Redis:
+	 * PEXPIRE on its keys; the embedded log keeps its files). */
+	void (*room_retire)(struct log_room *lr, uint64_t ttl_ms);
 	/* Makes everything appended so far durable (at shutdown). */
 	int (*sync)(struct log *log);
 	void (*free)(struct log *log);
@@ -100,6 +103,10 @@ static inline void log_room_free(struct log_room *lr)
 		(*(struct log **)lr)->ops->room_free(lr);
 }
 static inline int log_sync(struct log *log) { return log->ops->sync(log); }
+static inline void log_room_retire(struct log_room *lr, uint64_t ttl_ms)
+{
+	(*(struct log **)lr)->ops->room_retire(lr, ttl_ms);
+}
 static inline void log_heartbeat(struct log *log, uint64_t self, unsigned ttl_ms)
 {
 	log->ops->heartbeat(log, self, ttl_ms);

@@ -689,6 +689,17 @@ static void rl_alive(struct log *log, const uint64_t *ids, size_t n,
 	}
 }
 
+static void rl_room_retire(struct log_room *lr, uint64_t ttl_ms)
+{
+	struct rlroom *r = (struct rlroom *)lr;
+	char ttl[24];
+	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ttl_ms);
+	for (int i = 0; i < 2 && r->rl->cmd_up; i++) {
+		const char *argv[] = {"PEXPIRE", i ? r->k_log : r->k_seq, ttl};
+		redisAsyncCommandArgv(r->rl->cmd, NULL, NULL, 3, argv, NULL);
+	}
+}
+
 static const struct log_ops redislog_ops = {
 	.room_new = rl_room_new,
 	.room_load = rl_room_load,
@@ -697,6 +708,7 @@ static const struct log_ops redislog_ops = {
 	.flush = rl_flush,
 	.read = rl_read,
 	.heartbeat = rl_heartbeat,
+	.room_retire = rl_room_retire,
 	.alive = rl_alive,
 	.sync = rl_sync,
 	.free = rl_free,
