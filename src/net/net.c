@@ -62,6 +62,7 @@ struct net *net_new(uv_loop_t *loop, const struct net_config *cfg, struct hub *h
 	msgpack_unpacked_init(&n->u);
 	uv_timer_init(loop, &n->drain_timer);
 	n->drain_timer.data = n;
+	uv_idle_init(loop, &n->kick);
 	if (!n->scratch)
 		goto fail;
 
@@ -146,6 +147,7 @@ void net_free(struct net *n)
 	if (n->ctx)
 		lws_context_destroy(n->ctx);
 	uv_close((uv_handle_t *)&n->drain_timer, NULL);
+	uv_close((uv_handle_t *)&n->kick, NULL);
 }
 
 void net_final(struct net *n)

@@ -74,6 +74,7 @@ struct net {
 	void (*on_drained)(void *arg);
 	void *drained_arg;
 	uv_timer_t drain_timer;
+	uv_idle_t kick;           /* keeps the loop from blocking while frames wait */
 	struct {
 		uint64_t accepted, writes, bytes, slow_closes, violations, rate_limited;
 	} stats;

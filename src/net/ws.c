@@ -44,10 +44,20 @@ static void q_clear(struct conn *c)
 	c->q_bytes = 0;
 }
 
+static void kick_noop(uv_idle_t *h)
+{
+	(void)h;
+}
+
+/* Frames queued from a timer (coalesced results, reactions) must not wait
+ * for the next I/O: an active idle handle makes the loop poll without
+ * blocking, so this iteration's check phase flushes them. */
 static void mark_for_flush(struct conn *c)
 {
 	if (!c->queued) {
 		c->queued = true;
+		if (!c->net->flush)
+			uv_idle_start(&c->net->kick, kick_noop);
 		c->flush_next = c->net->flush;
 		c->net->flush = c;
 	}
@@ -157,6 +167,7 @@ void net_flush(struct net *n)
 {
 	struct conn *c = n->flush;
 	n->flush = NULL;
+	uv_idle_stop(&n->kick);
 	while (c) {
 		struct conn *next = c->flush_next;
 		c->queued = false;
