@@ -68,7 +68,7 @@ static void head(struct c *c, const char *const *cols, int n)
 static void iso(struct c *c, int64_t ms)
 {
 	char t[32];
-	export__time(ms, t, sizeof(t), true);
+	export__time(ms, t, sizeof(t), EXPORT_DATE_TIME);
 	field(c, t);
 }
 

@@ -55,8 +55,11 @@ struct contrib {
 struct contrib *export__contribs(const struct export *x, size_t *n);
 const char *export__name(const struct export *x, uint64_t member);
 const char *export__role(uint8_t role);
-/* "2026-11-23 12:05" (UTC) or, with secs, "12:05:07". */
-void export__time(int64_t ms, char *out, size_t n, bool date);
+/* UTC: "2026-11-23 12:05", "12:05:07" or "2026-11-23 12:05:07". */
+enum export_time { EXPORT_DATE, EXPORT_TIME, EXPORT_DATE_TIME };
+void export__time(int64_t ms, char *out, size_t n, enum export_time how);
+/* A segment's actual running time, all its runs added. */
+int64_t export__segment_ms(const struct export *x, unsigned i);
 /* "1:05" (m:ss), or "1:02:05" */
 void export__duration(int64_t ms, char *out, size_t n);
 int64_t export__end(const struct export *x);

@@ -32,12 +32,11 @@ static json_t *agenda(const struct export *x)
 	json_t *a = json_array();
 	for (unsigned i = 0; i < ag->n; i++) {
 		const struct room_segment *s = &ag->seg[i];
-		int64_t end = s->ended ? s->ended : (s->started ? export__end(x) : 0);
 		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I}", "title", s->title,
 						   "planned_minutes", (json_int_t)s->minutes,
 						   "started", (json_int_t)s->started, "ended",
 						   (json_int_t)s->ended, "actual_ms",
-						   (json_int_t)(s->started ? end - s->started : 0)));
+						   (json_int_t)export__segment_ms(x, i)));
 	}
 	return a;
 }
@@ -177,15 +176,19 @@ static json_t *contributions(const struct export *x)
 	size_t n;
 	struct contrib *v = export__contribs(x, &n);
 	json_t *a = json_array();
-	for (size_t i = 0; v && i < n; i++)
+	for (size_t i = 0; v && i < n; i++) {
+		const uint32_t *by = i < x->nxm ? x->xm[i].raises_by : (const uint32_t[3]){0, 0, 0};
 		json_array_append_new(
-			a, json_pack("{s:I, s:s, s:I, s:I, s:f, s:I, s:I, s:I}", "member",
+			a, json_pack("{s:I, s:s, s:I, s:I, s:f, s:I, s:I, s:{s:I, s:I, s:I}, s:I}", "member",
 				     (json_int_t)v[i].m->id, "name", v[i].m->name, "turns",
 				     (json_int_t)v[i].turns, "speaking_ms", (json_int_t)v[i].speak_ms,
 				     "speaking_share", v[i].share, "messages",
 				     (json_int_t)v[i].messages, "hands_raised",
-				     (json_int_t)v[i].raises, "prompts_answered",
-				     (json_int_t)v[i].answered));
+				     (json_int_t)v[i].raises, "hands_by_type", "clarify",
+				     (json_int_t)by[ROOM_HAND_CLARIFY], "reply",
+				     (json_int_t)by[ROOM_HAND_REPLY], "new", (json_int_t)by[ROOM_HAND_NEW],
+				     "prompts_answered", (json_int_t)v[i].answered));
+	}
 	free(v);
 	return a;
 }

@@ -41,11 +41,29 @@ static void text_inner(struct w *w, const char *s);
 
 /* User text, escaped for the format. In HTML it is also isolated (<bdi>):
  * a name with a right-to-left override cannot reverse what follows it. */
+/* Bidi controls (U+061C, U+200E/F, U+202A-E, U+2066-9) in UTF-8. */
+static bool has_bidi_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if (p[0] == 0xd8 && p[1] == 0x9c)
+			return true;
+		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+						      (p[2] >= 0xaa && p[2] <= 0xae)))
+			return true;
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+			return true;
+	}
+	return false;
+}
+
 static void text(struct w *w, const char *s)
 {
-	raw(w, w->html ? "<bdi>" : "");
+	/* Markdown has no <bdi>: a string with bidi controls gets a first
+	 * strong isolate ... pop directional isolate around it */
+	bool isolate = !w->html && has_bidi_control(s);
+	raw(w, w->html ? "<bdi>" : isolate ? "\u2068" : "");
 	text_inner(w, s);
-	raw(w, w->html ? "</bdi>" : "");
+	raw(w, w->html ? "</bdi>" : isolate ? "\u2069" : "");
 }
 
 static void text_inner(struct w *w, const char *s)
@@ -76,20 +94,27 @@ static void text_inner(struct w *w, const char *s)
 	}
 }
 
-static void heading(struct w *w, int level, const char *s)
+/* A heading: user text (a title, a question) or our own words (ours). */
+static void heading_as(struct w *w, int level, const char *s, bool ours)
 {
+	void (*put)(struct w *, const char *) = ours ? raw : text;
 	if (w->html) {
 		char open[8], close[8];
 		snprintf(open, sizeof(open), "<h%d>", level);
 		snprintf(close, sizeof(close), "</h%d>\n", level);
 		raw(w, open);
-		text(w, s);
+		put(w, s);
 		raw(w, close);
 	} else {
 		raw(w, level == 1 ? "# " : level == 2 ? "\n## " : "\n### ");
-		text(w, s);
+		put(w, s);
 		raw(w, "\n\n");
 	}
+}
+
+static void heading(struct w *w, int level, const char *s)
+{
+	heading_as(w, level, s, level == 2);
 }
 
 /* A table: head with n columns, then rows of cells via cell() and row_end(). */
@@ -144,8 +169,8 @@ static void header(struct w *w, const struct export *x)
 {
 	const struct room *r = &x->room;
 	char start[32], end[32], dur[32], line[256];
-	export__time(r->created, start, sizeof(start), true);
-	export__time(export__end(x), end, sizeof(end), false);
+	export__time(r->created, start, sizeof(start), EXPORT_DATE);
+	export__time(export__end(x), end, sizeof(end), EXPORT_TIME);
 	export__duration(export__end(x) - r->created, dur, sizeof(dur));
 	heading(w, 1, r->title ? r->title : "Session");
 	snprintf(line, sizeof(line), "%s UTC to %s UTC, %s (h:mm:ss or m:ss). %s Transcript as of record %llu.",
@@ -162,11 +187,11 @@ static void attendance(struct w *w, const struct export *x)
 	table(w, cols, 4);
 	for (size_t i = 0; i < x->room.nmembers; i++) {
 		const struct room_member *m = &x->room.members[i];
-		export__time(m->joined_ts, a, sizeof(a), false);
+		export__time(m->joined_ts, a, sizeof(a), EXPORT_TIME);
 		if (m->present)
 			strcpy(b, "-");
 		else
-			export__time(m->left_ts, b, sizeof(b), false);
+			export__time(m->left_ts, b, sizeof(b), EXPORT_TIME);
 		row(w);
 		cell(w, m->name);
 		cell(w, export__role(m->role));
@@ -190,8 +215,7 @@ static void agenda(struct w *w, const struct export *x)
 		char planned[32], actual[32];
 		snprintf(planned, sizeof(planned), "%u min", s->minutes);
 		if (s->started)
-			export__duration((s->ended ? s->ended : export__end(x)) - s->started, actual,
-					 sizeof(actual));
+			export__duration(export__segment_ms(x, i), actual, sizeof(actual));
 		else
 			strcpy(actual, "not run");
 		row(w);
@@ -237,6 +261,16 @@ static void contributions(struct w *w, const struct export *x)
 	free(v);
 	para(w, "Prompts answered counts named prompts; answers to anonymous prompts are "
 		"counted only in each prompt's total.");
+	uint32_t by[3] = {0, 0, 0};
+	for (size_t i = 0; i < x->nxm; i++)
+		for (int k = 0; k < 3; k++)
+			by[k] += x->xm[i].raises_by[k];
+	char line[160];
+	snprintf(line, sizeof(line), "Hands raised: %u clarification%s, %u direct repl%s, %u new point%s.",
+		 by[ROOM_HAND_CLARIFY], by[ROOM_HAND_CLARIFY] == 1 ? "" : "s", by[ROOM_HAND_REPLY],
+		 by[ROOM_HAND_REPLY] == 1 ? "y" : "ies", by[ROOM_HAND_NEW],
+		 by[ROOM_HAND_NEW] == 1 ? "" : "s");
+	para(w, line);
 }
 
 static void turns(struct w *w, const struct export *x)
@@ -254,7 +288,7 @@ static void turns(struct w *w, const struct export *x)
 			break;
 		char num[16], start[32], dur[32];
 		snprintf(num, sizeof(num), "%zu", i + 1);
-		export__time(t.start, start, sizeof(start), false);
+		export__time(t.start, start, sizeof(start), EXPORT_TIME);
 		export__duration(t.ms, dur, sizeof(dur));
 		row(w);
 		cell(w, num);
@@ -326,6 +360,16 @@ static void prompt(struct w *w, const struct export *x, const struct room_prompt
 		row_end(w);
 	}
 	table_end(w);
+	if (p->kind == ROOM_PROMPT_RATING && p->nanswers) {
+		uint64_t sum = 0, n = 0;
+		for (unsigned v = 1; v <= p->nopts; v++) {
+			sum += (uint64_t)v * p->tally[v];
+			n += p->tally[v];
+		}
+		snprintf(line, sizeof(line), "Mean: %.2f of %u.", n ? (double)sum / (double)n : 0.0,
+			 p->nopts);
+		para(w, line);
+	}
 	if (!p->anonymous && p->nanswers) {
 		raw(w, w->html ? "<p>Answered by: " : "Answered by: ");
 		for (size_t i = 0; i < p->nanswers; i++) {
@@ -354,7 +398,7 @@ static void chat(struct w *w, const struct export *x)
 	for (size_t i = 0; i < x->nchat; i++) {
 		const struct xchat *c = &x->chat[i];
 		char t[32];
-		export__time(c->ts, t, sizeof(t), false);
+		export__time(c->ts, t, sizeof(t), EXPORT_TIME);
 		raw(w, w->html ? "<li><span class=\"t\">" : "- ");
 		text(w, t);
 		raw(w, w->html ? "</span> <b>" : " **");
@@ -378,7 +422,7 @@ static void moderation(struct w *w, const struct export *x)
 	for (size_t i = 0; i < x->room.nmod; i++) {
 		const struct room_mod *m = &x->room.modlog[i];
 		char t[32];
-		export__time(m->ts, t, sizeof(t), false);
+		export__time(m->ts, t, sizeof(t), EXPORT_TIME);
 		raw(w, w->html ? "<li>" : "- ");
 		text(w, t);
 		raw(w, " ");
@@ -388,6 +432,13 @@ static void moderation(struct w *w, const struct export *x)
 		if (m->action != ROOM_MOD_DELETE && m->target) {
 			raw(w, " ");
 			text(w, export__name(x, m->target));
+		}
+		if (m->action == ROOM_MOD_CHAT_MODE) {
+			static const char *const modes[] = {"open", "slow", "facilitators only"};
+			char detail[64];
+			snprintf(detail, sizeof(detail), m->arg == ROOM_CHAT_SLOW ? " to %s (%u s)" : " to %s",
+				 modes[m->arg <= ROOM_CHAT_FAC_ONLY ? m->arg : 0], m->arg2);
+			raw(w, detail);
 		}
 		raw(w, w->html ? "</li>\n" : "\n");
 	}
@@ -434,7 +485,7 @@ int export__html(const struct export *x, struct buf *out)
 	struct w w = {.b = out, .html = true};
 	raw(&w, html_head);
 	raw(&w, "<title>");
-	text(&w, x->room.title ? x->room.title : "Session");
+	text_inner(&w, x->room.title ? x->room.title : "Session"); /* a title holds text only */
 	raw(&w, " (transcript)</title></head><body>\n");
 	sections(&w, x);
 	raw(&w, "</body></html>\n");

@@ -179,16 +179,27 @@ const char *export__action(uint8_t action)
 	return action < ROOM__MOD_MAX ? a[action] : "?";
 }
 
-void export__time(int64_t ms, char *out, size_t n, bool date)
+void export__time(int64_t ms, char *out, size_t n, enum export_time how)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	if (date)
-		snprintf(out, n, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min);
-	else
+	if (how == EXPORT_TIME)
 		snprintf(out, n, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else
+		snprintf(out, n, how == EXPORT_DATE_TIME ? "%04d-%02d-%02d %02d:%02d:%02d"
+							: "%04d-%02d-%02d %02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+}
+
+int64_t export__segment_ms(const struct export *x, unsigned i)
+{
+	const struct room_agenda *ag = &x->room.agenda;
+	int64_t ms = ag->seg[i].actual_ms;
+	if (ag->current == (int)i) /* running at the end of the export */
+		ms += export__end(x) - ag->since;
+	return ms;
 }
 
 void export__duration(int64_t ms, char *out, size_t n)

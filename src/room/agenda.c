@@ -52,6 +52,7 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 	for (unsigned i = 0; i < a.n && i < old->n; i++) {
 		a.seg[i].started = old->seg[i].started;
 		a.seg[i].ended = old->seg[i].ended;
+		a.seg[i].actual_ms = old->seg[i].actual_ms;
 	}
 	/* not started stays so; finished (or past the new end) stays finished */
 	a.current = old->current < 0			       ? -1
@@ -82,8 +83,10 @@ static int go(struct room *r, int64_t ts, uint32_t to)
 		return PL_EBADREQ;
 	if (a->current == (int)to)
 		return 0;
-	if (a->current >= 0 && a->current < a->n)
+	if (a->current >= 0 && a->current < a->n) {
 		a->seg[a->current].ended = ts;
+		a->seg[a->current].actual_ms += ts - a->since;
+	}
 	a->current = (int8_t)to;
 	if (to < a->n) {
 		if (!a->seg[to].started)

@@ -129,7 +129,8 @@ struct room_prompt {
 struct room_segment {
 	char *title;
 	uint32_t minutes;    /* planned */
-	int64_t started, ended; /* actual; 0 = not yet */
+	int64_t started, ended; /* first start, last end; 0 = not yet */
+	int64_t actual_ms;      /* time run, all runs added (the running one not yet) */
 };
 
 struct room_agenda {
