@@ -42,6 +42,7 @@ struct config {
 	const char *redis;
 	unsigned grace_s;
 	unsigned retention_d;
+	unsigned queue_kib, queue_frames, rate, burst;
 	unsigned fsync_ms;
 };
 
@@ -76,6 +77,10 @@ static void usage(FILE *f)
 		"                                                  or kept in Redis with --redis)\n"
 		"  --redis URL        scale out through Redis     (POTLUCK_REDIS, redis://[:pw@]host:port[/db])\n"
 		"  --retention DAYS   keep an ended session in Redis (POTLUCK_RETENTION, default 30)\n"
+		"  --queue-kib N      outbound queue per connection before 4001 (POTLUCK_QUEUE_KIB, 1024)\n"
+		"  --queue-frames N   the same in frames          (POTLUCK_QUEUE_FRAMES, default 4096)\n"
+		"  --rate N           requests per second per connection (POTLUCK_RATE, default 20)\n"
+		"  --burst N          ... in bursts of up to      (POTLUCK_BURST, default 40)\n"
 		"  --help             this text\n"
 		"  --version          the version\n"
 		"\n"
@@ -122,6 +127,18 @@ static int set_option(struct config *c, const char *name, const char *val)
 	} else if (!strcmp(name, "retention")) {
 		if (parse_uint(val, 3650, &c->retention_d) || !c->retention_d)
 			return -1;
+	} else if (!strcmp(name, "queue-kib")) {
+		if (parse_uint(val, 1 << 20, &c->queue_kib) || !c->queue_kib)
+			return -1;
+	} else if (!strcmp(name, "queue-frames")) {
+		if (parse_uint(val, 1 << 20, &c->queue_frames) || !c->queue_frames)
+			return -1;
+	} else if (!strcmp(name, "rate")) {
+		if (parse_uint(val, 1000000, &c->rate) || !c->rate)
+			return -1;
+	} else if (!strcmp(name, "burst")) {
+		if (parse_uint(val, 1000000, &c->burst) || !c->burst)
+			return -1;
 	} else if (!strcmp(name, "fsync-ms")) {
 		if (parse_uint(val, 60000, &c->fsync_ms))
 			return -1;
@@ -135,6 +152,8 @@ static const char *const env_names[][2] = {
 	{"POTLUCK_LOG_LEVEL", "log-level"}, {"POTLUCK_GRACE", "grace"},
 	{"POTLUCK_FSYNC_MS", "fsync-ms"}, {"POTLUCK_SECRET_FILE", "secret-file"},
 	{"POTLUCK_REDIS", "redis"}, {"POTLUCK_RETENTION", "retention"},
+	{"POTLUCK_QUEUE_KIB", "queue-kib"}, {"POTLUCK_QUEUE_FRAMES", "queue-frames"},
+	{"POTLUCK_RATE", "rate"}, {"POTLUCK_BURST", "burst"},
 };
 
 /* Environment first, flags override. Returns 0, 1 (exit 0) or -1. */
@@ -142,7 +161,8 @@ static int configure(struct config *c, int argc, char **argv)
 {
 	*c = (struct config){.host = "127.0.0.1", .port = 8080, .data_dir = "./data",
 			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000,
-			     .retention_d = 30};
+			     .retention_d = 30, .queue_kib = 1024, .queue_frames = 4096, .rate = 20,
+			     .burst = 40};
 	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
 		const char *v = getenv(env_names[i][0]);
 		if (v && *v && set_option(c, env_names[i][1], v)) {
@@ -156,6 +176,8 @@ static int configure(struct config *c, int argc, char **argv)
 		{"log-level", required_argument, 0, 0}, {"grace", required_argument, 0, 0},
 		{"fsync-ms", required_argument, 0, 0}, {"secret-file", required_argument, 0, 0},
 		{"redis", required_argument, 0, 0}, {"retention", required_argument, 0, 0},
+		{"queue-kib", required_argument, 0, 0}, {"queue-frames", required_argument, 0, 0},
+		{"rate", required_argument, 0, 0}, {"burst", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
@@ -334,14 +356,16 @@ int main(int argc, char **argv)
 		util_random(&instance, sizeof(instance));
 	struct hub_config hcfg = {.grace_ms = s.cfg.grace_s * 1000, .ring = 1024,
 				  .instance = instance,
+				  .replay_max_bytes = (size_t)s.cfg.queue_kib * 1024 / 2,
 				  .retention_ms = (uint64_t)s.cfg.retention_d * 86400000u,
 				  .secret = s.secret, .secret_len = sizeof(s.secret),
 				  .ended = s.cfg.redis ? NULL : session_ended, .ended_arg = &s};
 	s.hub = hub_new(&s.loop, s.log, &net_hub_io, &hcfg);
 	struct net_config ncfg = {.host = s.cfg.host, .port = s.cfg.port,
 				  .web_root = s.cfg.web_root, .max_msg = WIRE_MAX_MSG,
-				  .queue_bytes = 1 << 20, .queue_frames = 4096, .rate = 20,
-				  .burst = 40};
+				  .queue_bytes = (size_t)s.cfg.queue_kib * 1024,
+				  .queue_frames = s.cfg.queue_frames, .rate = s.cfg.rate,
+				  .burst = s.cfg.burst};
 	if (!s.hub || !(s.net = net_new(&s.loop, &ncfg, s.hub)))
 		return 1;
 	uv_check_init(&s.loop, &s.check);

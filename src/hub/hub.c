@@ -190,6 +190,7 @@ long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, 
 		return -1;
 	unsigned cap = hr->hub->cfg.ring;
 	long n = 0;
+	size_t bytes = 0;
 	for (unsigned i = 0; i < hr->ring_n; i++) {
 		struct frame *f = hr->ring[(hr->ring_head + cap - hr->ring_n + i) % cap];
 		if (f->seq <= after)
@@ -197,7 +198,12 @@ long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, 
 		if (send)
 			hr->hub->io.send(hc, f);
 		n++;
+		bytes += f->len;
 	}
+	/* a replay that would fill most of the outbound queue: a snapshot is
+	 * smaller, and does not get the client closed as too slow at once */
+	if (!send && hr->hub->cfg.replay_max_bytes && bytes > hr->hub->cfg.replay_max_bytes)
+		return -1;
 	return n;
 }
 

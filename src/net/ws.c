@@ -81,7 +81,11 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 	struct net *n = c->net;
 	if (c->dead || c->close_code)
 		return;
-	if (c->q_n >= n->cfg.queue_frames || c->q_bytes + f->len > n->cfg.queue_bytes) {
+	/* The bound is on backlog: what waits because the peer does not read
+	 * (lws still holds unsent bytes). Frames for a reading peer go out at
+	 * the end of this iteration, however many (a big snapshot and more). */
+	if (c->q_n && (c->q_n >= n->cfg.queue_frames || c->q_bytes + f->len > n->cfg.queue_bytes) &&
+	    lws_partial_buffered(c->wsi)) {
 		ULOG_I("connection too slow (%u frames, %zu bytes queued): closing", c->q_n,
 		       c->q_bytes);
 		q_clear(c);
