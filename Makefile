@@ -47,7 +47,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LIBS) -lcmocka
 
 web: web/dist/.built
 
@@ -78,7 +78,7 @@ fmt:
 clean:
 	rm -rf build build-asan web/dist test-output cluster
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 # make bench: tests/bench/run.sh — potluck beside the physical floor (BENCHMARKS.md).
 BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/floor

@@ -44,6 +44,7 @@ struct ephemeral {
 	struct sig sig[SIGNALS_MAX]; /* the last minute's signals, oldest first */
 	unsigned nsig;
 	bool armed;
+	uint64_t due;          /* when the armed timer fires (loop time) */
 	uint64_t last;
 };
 
@@ -111,14 +112,18 @@ static void flush(uv_timer_t *t)
 		arm(e, next - now);
 }
 
+/* Flushes after `delay`, but never sooner than FLUSH_MS after the last
+ * flush; an earlier need moves an armed timer forward (a decay due in a
+ * minute must not hold back a reaction). */
 static void arm(struct ephemeral *e, uint64_t delay)
 {
-	if (e->armed)
-		return;
 	uint64_t now = uv_now(e->hr->hub->loop), soon = e->last + FLUSH_MS;
 	if (soon > now + delay)
 		delay = soon - now;
+	if (e->armed && e->due <= now + delay)
+		return;
 	e->armed = true;
+	e->due = now + delay;
 	uv_timer_start(&e->timer, flush, delay, 0);
 }
 

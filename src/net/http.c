@@ -160,10 +160,10 @@ static int create_room(struct net *n, struct lws *wsi, struct http_req *rq)
 	snprintf(fac, sizeof(fac), "%s#key=%s", join, key);
 	/* kept until the room's create record is in the log: only then can a
 	 * join (here or on another instance) find the room */
-	char *body = json_dumps(json_pack("{s:s, s:s, s:s, s:s, s:s}", "room_id", id, "title",
-					  s.title, "join_url", join, "facilitator_url", fac,
-					  "facilitator_key", key),
-				JSON_COMPACT);
+	json_t *answer = json_pack("{s:s, s:s, s:s, s:s, s:s}", "room_id", id, "title", s.title,
+				   "join_url", join, "facilitator_url", fac, "facilitator_key", key);
+	char *body = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+	json_decref(answer);
 	buf_init_head(&rq->later, LWS_PRE);
 	if (!body || buf_append(&rq->later, body, strlen(body))) {
 		free(body);

@@ -92,7 +92,8 @@ static int copy_text(const struct room_text *t, long max, bool may_empty, char *
 		return PL_EBADREQ;
 	if (!(*out = malloc(n + 1)))
 		return PL_ENOMEM;
-	memcpy(*out, s, n);
+	if (n) /* s may be NULL for an absent optional text */
+		memcpy(*out, s, n);
 	(*out)[n] = '\0';
 	return 0;
 }
