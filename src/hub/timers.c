@@ -137,6 +137,19 @@ void hub__deadline_arm(struct hub_room *hr)
 
 
 
+/* Where a present member held by another instance stands in q->ids; q->n
+ * if it is not there (or the member is ours, or gone). */
+static size_t other_instance(const struct hub *h, const struct liveness *q,
+			     const struct room_member *m)
+{
+	if (!m->present || m->instance == h->cfg.instance)
+		return q->n;
+	size_t k = 0;
+	while (k < q->n && q->ids[k] != m->instance)
+		k++;
+	return k;
+}
+
 /* An instance is gone when two checks in a row did not find it: a fresh
  * instance's first heartbeat, or a Redis restart, is no reason to throw its
  * members out. */
@@ -183,11 +196,7 @@ static void on_alive(void *ctx, const bool *alive)
 				continue;
 			for (size_t i = 0; i < hr->room.nmembers; i++) {
 				const struct room_member *m = &hr->room.members[i];
-				size_t k = 0;
-				if (!m->present || m->instance == h->cfg.instance)
-					continue;
-				while (k < q->n && q->ids[k] != m->instance)
-					k++;
+				size_t k = other_instance(h, q, m);
 				if (k == q->n || alive[k] || !suspected(h, m->instance))
 					continue;
 				bool graced = false;
@@ -216,12 +225,8 @@ void hub__liveness_check(struct hub *h)
 		const struct hub_room *hr = slot->val;
 		for (size_t i = 0; hr->state == READY && i < hr->room.nmembers; i++) {
 			const struct room_member *m = &hr->room.members[i];
-			size_t k = 0;
-			if (!m->present || m->instance == h->cfg.instance)
-				continue;
-			while (k < q->n && q->ids[k] != m->instance)
-				k++;
-			if (k == q->n && q->n < 64)
+			size_t k = other_instance(h, q, m);
+			if (k == q->n && m->present && m->instance != h->cfg.instance && q->n < 64)
 				q->ids[q->n++] = m->instance;
 		}
 	}
