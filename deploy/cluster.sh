@@ -2,22 +2,24 @@
 # cluster.sh — on loopback: redis-server (AOF on), several potluckd
 # instances joined through it, and nginx in front. Ctrl-C stops them all.
 #
-#   deploy/cluster.sh [--instances N] [--port P]
+#   deploy/cluster.sh [--instances N] [--port P] [--dir D]
 #
 # nginx listens on 127.0.0.1:P (default 8080), the instances on P+1 … P+N,
-# redis on P+379. Data and logs go to ./cluster/.
+# redis on P+379. Data and logs go to D (default ./cluster/).
 set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 n=2
 port=8080
+run=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--instances) n=$2; shift 2 ;;
 	--port) port=$2; shift 2 ;;
-	*) echo "usage: $0 [--instances N] [--port P]" >&2; exit 2 ;;
+	--dir) run=$2; shift 2 ;;
+	*) echo "usage: $0 [--instances N] [--port P] [--dir D]" >&2; exit 2 ;;
 	esac
 done
-run="$root/cluster"
+run=${run:-$root/cluster}
 mkdir -p "$run"
 redis_port=$((port + 379))
 pids=""

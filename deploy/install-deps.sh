@@ -17,7 +17,7 @@ root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 run_pkgs="libwebsockets17 libwebsockets-evlib-uv libuv1 libmsgpackc2 libhiredis0.14 libjansson4"
 build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
             libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev"
-test_pkgs="libcmocka-dev redis-server chromium"
+test_pkgs="libcmocka-dev redis-server chromium nginx"
 cluster_pkgs="redis-server nginx"
 
 case "$what" in
