@@ -16,10 +16,16 @@
 //   clock(offset)        (optional) server clock − local clock in ms, measured
 //                        by each ping (half the round trip is assumed each way),
 //                        so that turn clocks agree with the server's deadlines
+//   frame(msg)           (optional) a message that is neither a reply nor a
+//                        room event (no seq, never replayed): `results`,
+//                        `reactions`, `signals`
+// Join sends a `device` id, random and kept in localStorage for good, so that
+// a facilitator's ban holds for this browser (PROTOCOL.md, "Moderation").
 import { decode, encode } from '@msgpack/msgpack';
 
 export const SUBPROTOCOL = 'potluck.v1';
-const FINAL_CLOSE = { 1000: 'left', 4002: 'replaced' }; // never reconnect after these
+// Never reconnect after these: left, replaced by another tab, removed by a facilitator.
+const FINAL_CLOSE = { 1000: 'left', 4002: 'replaced', 4004: 'removed' };
 const REQUEST_TIMEOUT = 15000; // a reply this late means the connection is dead
 const PING_EVERY = 25000; // notices a dead network long before lws would
 const PING_TIMEOUT = 10000;
@@ -42,6 +48,29 @@ export function backoff(attempt, base = 500, cap = 15000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const storageKey = (room) => `potluck:room:${room}`;
+const DEVICE_KEY = 'potluck:device';
+
+// This browser's device id: 128 random bits, created once and kept. Without
+// storage it lives as long as the page (a ban then holds for this page only).
+let device = null;
+export function deviceId() {
+  if (device) return device;
+  try {
+    device = localStorage.getItem(DEVICE_KEY);
+  } catch {
+    /* storage disabled */
+  }
+  if (!device || device.length > 128) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    device = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    try {
+      localStorage.setItem(DEVICE_KEY, device);
+    } catch {
+      /* as above */
+    }
+  }
+  return device;
+}
 
 // The per-tab session of one room: { name?, key?, member?, token? }.
 export function loadSession(room) {
@@ -111,7 +140,7 @@ export class Client {
 
   async join(name, key) {
     this.final = null;
-    const r = await this.call({ t: 'join', room: this.room, name, ...(key ? { key } : {}) }, 'open');
+    const r = await this.call({ t: 'join', room: this.room, name, device: deviceId(), ...(key ? { key } : {}) }, 'open');
     this.remember({ name, key: key || undefined, member: r.member, token: r.token });
     this.adopt(r, r.snapshot);
     return r;
@@ -269,7 +298,12 @@ export class Client {
       else p.reject(new RequestError(m.code, m.msg));
       return;
     }
-    if (!this.attached || typeof m.seq !== 'number' || m.seq <= this.lastSeq) return;
+    if (!this.attached) return;
+    if (typeof m.seq !== 'number') {
+      if (typeof m.t === 'string') this.h.frame?.(m); // results, reactions, signals
+      return;
+    }
+    if (m.seq <= this.lastSeq) return;
     this.lastSeq = m.seq;
     this.h.event(m);
   }
@@ -300,7 +334,7 @@ export class Client {
     const final = this.final || FINAL_CLOSE[code];
     if (final) {
       this.final = final;
-      if (final === 'left') this.session = { name: this.session.name };
+      if (final === 'left' || final === 'removed') this.session = { name: this.session.name };
       saveSession(this.room, this.session);
       this.fail(new RequestError('closed', final));
       this.h.status('closed', { reason: final });

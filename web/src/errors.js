@@ -12,6 +12,11 @@ const TEXT = {
   invalid_token: 'Your place in the room has expired; please join again.',
   forbidden: 'The facilitator key in this link is not valid.',
   rate_limited: 'Slow down a little: too many messages at once. Try again in a moment.',
+  muted: 'A facilitator muted you: you can read the chat but not post.',
+  room_locked: 'This room is locked: no new participants for now. Try again later.',
+  slow_mode: 'Slow mode is on: wait a little before your next message.',
+  session_ended: 'The session has ended; the room is read-only.',
+  banned: 'A facilitator removed you from this session, and this browser cannot join it again.',
   unavailable: 'The server cannot take messages right now. Please try again.',
   internal: 'Something went wrong on the server. Please try again.',
   disconnected: 'The connection dropped; your message may not have been sent.',
@@ -27,8 +32,22 @@ const FLOOR_TEXT = {
   bad_request: 'The server did not accept that setting.',
 };
 
+// Prompts, moderation and the agenda: facilitator commands, and answers.
+const FAC_TEXT = {
+  forbidden: 'Not allowed: only facilitators can do that, or it is no longer possible (a closed prompt, the room’s creator).',
+  not_found: 'That is no longer there (the person left, or the message or prompt is gone).',
+  bad_request: 'The server did not accept that: check the fields and try again.',
+};
+
+// Chat: a refusal is about the room's chat rules.
+const CHAT_TEXT = {
+  forbidden: 'Only facilitators can post right now.',
+};
+
 export function describe(err, context) {
   if (!err) return '';
+  if (context === 'chat' && CHAT_TEXT[err.code]) return CHAT_TEXT[err.code];
   if (context === 'floor' && FLOOR_TEXT[err.code]) return FLOOR_TEXT[err.code];
+  if (context === 'fac' && FAC_TEXT[err.code]) return FAC_TEXT[err.code];
   return TEXT[err.code] || err.message || 'Something went wrong.';
 }

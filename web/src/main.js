@@ -1,7 +1,8 @@
 // main.js — the entry point: reads the URL (`/` or `/r/{room}#key=…`), wires
 // the store, the server client and the views together, and carries out the
-// views' intents (create a room, join, send, leave). Views never talk to the
-// server; the client never touches the DOM.
+// views' intents (create a room, join, send, hands and floor, prompts and
+// answers, moderation, agenda, reactions and signals, leave). Views never
+// talk to the server; the client never touches the DOM.
 import * as api from './api.js';
 import { Client } from './client.js';
 import { describe } from './errors.js';
@@ -42,6 +43,8 @@ const actions = {
       await client.join(name, store.get().key);
     } catch (e) {
       if (e.code === 'not_found') return store.set({ busy: false, screen: 'not_found' });
+      if (e.code === 'banned') return store.set({ busy: false, screen: 'banned' });
+      if (e.code === 'session_ended') return store.set({ busy: false, room: { ...store.get().room, ended: true } });
       let joinError = describe(e);
       if (e.code === 'forbidden') {
         client.remember({ key: undefined });
@@ -58,10 +61,36 @@ const actions = {
       if (store.get().error) store.error(null);
       return true;
     } catch (e) {
-      store.error(describe(e));
+      store.error(describe(e, 'chat'));
       return false;
     }
   },
+
+  // Prompts, moderation, the agenda, reactions and signals: a refusal shows
+  // on the error line of that area. Resolves the reply, or null.
+  async act(area, req) {
+    try {
+      const r = await client.request(req);
+      if (store.get().errors[area]) store.areaError(area, null);
+      return r;
+    } catch (e) {
+      store.areaError(area, describe(e, 'fac'));
+      return null;
+    }
+  },
+  openPrompt: (req) => actions.act('prompts', req),
+  closePrompt: (prompt) => actions.act('prompts', { t: 'close_prompt', prompt }),
+  // `fields` as the protocol wants them; `value` is the answer as results show it.
+  async answer(prompt, fields, value) {
+    const ok = await actions.act('prompts', { t: 'answer', prompt, ...fields });
+    if (ok) store.answered(prompt, value);
+    return Boolean(ok);
+  },
+  mod: (req) => actions.act('mod', req),
+  agenda: (req) => actions.act('agenda', req),
+  react: (kind) => actions.act('feedback', { t: 'react', kind }),
+  signal: (kind) => actions.act('feedback', { t: 'signal', kind }),
+  clearError: (area) => store.areaError(area, null),
 
   // Hands, floor, timer and queue commands (PROTOCOL.md "Hands", "The
   // floor"). Resolves true on success; a refusal shows on the floor panel.
@@ -97,6 +126,17 @@ const screens = {
     body: 'You opened this room in another tab or window, so this one stepped aside.',
     action: { label: 'Use it here', run: () => client.reclaim() },
   }),
+  removed: (s) => messageView({
+    kind: 'removed', title: 'You were removed from this room',
+    body: s.banned
+      ? `A facilitator removed you from “${s.room?.title || 'this session'}” and barred this browser from joining again.`
+      : `A facilitator removed you from “${s.room?.title || 'this session'}”.`,
+    action: s.banned ? null : { label: 'Join again', run: () => store.set({ screen: 'name', busy: false, joinError: null }) },
+  }),
+  banned: (s) => messageView({
+    kind: 'banned', title: 'You cannot join this session',
+    body: `A facilitator removed you from “${s.room?.title || 'this session'}” and barred this browser from joining again.`,
+  }),
   not_found: () => messageView({
     kind: 'not_found', title: 'Room not found',
     body: 'There is no session at this link. Check the link, or start a new session.',
@@ -122,9 +162,11 @@ async function startRoom(id) {
     attach: (a) => store.attach(a),
     event: (ev) => store.apply(ev),
     clock: (offset) => store.clock(offset),
-    lost: (e) => store.set(e.code === 'not_found'
-      ? { screen: 'not_found' }
-      : { screen: 'name', busy: false, joinError: describe(e) }),
+    frame: (m) => store.frame(m),
+    lost: (e) => store.set(e.code === 'not_found' ? { screen: 'not_found' }
+      : e.code === 'banned' ? { screen: 'banned' }
+        : e.code === 'session_ended' ? { screen: 'name', busy: false, room: { ...store.get().room, ended: true } }
+          : { screen: 'name', busy: false, joinError: describe(e) }),
   });
   // The facilitator key travels in the fragment. Keep it for this tab, then
   // take it out of the address bar so that copying the URL shares no secret.

@@ -1,7 +1,9 @@
 // views/console.js — the facilitator console (facilitators and
 // co-facilitators only): the queue policy, "Give floor to next", "Take back",
 // "Lower all", and the turn timer (seconds, 0 = off; at the end notify or pass
-// to the next). Per-person actions live in the queue and the member list.
+// to the next). Per-person actions live in the queue and the member list;
+// prompts, the agenda, room controls and export are the tools room.js puts
+// below. After the session ends, everything here is disabled.
 import { h, show, text } from '../dom.js';
 import { POLICIES, seconds } from './floorinfo.js';
 import { isFac } from '../store.js';
@@ -95,11 +97,12 @@ export function consoleView(actions) {
 
   function render() {
     if (!s) return;
-    const off = s.status === 'closed';
+    const off = s.status === 'closed' || Boolean(s.room?.ended);
     next.disabled = off || s.queue.length === 0;
     take.disabled = off || s.floor.member == null;
     clear.disabled = off || s.queue.length === 0;
     set.disabled = off;
+    for (const input of policyInputs) input.disabled = off;
     text(current, s.timer.seconds
       ? `Now: ${seconds(s.timer.seconds)} per turn, then ${s.timer.action === 'next' ? 'the next in the queue' : 'a time’s-up notice'}.`
       : 'Now: no turn timer.');

@@ -78,7 +78,7 @@ export function stageView(actions) {
   }
 
   function toggle() {
-    if (!s || s.status === 'closed') return;
+    if (!s || s.status === 'closed' || s.room?.ended) return;
     run(myHand() ? { t: 'lower' } : { t: 'raise', type: chosen });
   }
 
@@ -112,13 +112,14 @@ export function stageView(actions) {
     show(clockLine, f.member != null);
     show(timeup, f.member != null && f.expired);
     show(yieldButton, mine);
-    yieldButton.disabled = st.status === 'closed';
+    yieldButton.disabled = st.status === 'closed' || Boolean(st.room?.ended);
 
     const hd = st.queue.find((x) => x.member === st.me);
     if (hd && !busy) chosen = hd.type;
     for (const input of typeInputs) input.checked = input.value === chosen;
     text(handButton, hd ? 'Lower hand' : 'Raise hand');
-    handButton.disabled = st.status === 'closed' || !me;
+    handButton.disabled = st.status === 'closed' || !me || Boolean(st.room?.ended);
+    for (const input of typeInputs) input.disabled = Boolean(st.room?.ended);
     hand.dataset.raised = String(Boolean(hd));
     if (hd) {
       const pos = st.queue.indexOf(hd) + 1;
