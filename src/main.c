@@ -356,6 +356,7 @@ int main(int argc, char **argv)
 		util_random(&instance, sizeof(instance));
 	struct hub_config hcfg = {.grace_ms = s.cfg.grace_s * 1000, .ring = 1024,
 				  .instance = instance,
+				  .idle_ms = s.cfg.redis ? 1000 : 15000,
 				  .replay_max_bytes = (size_t)s.cfg.queue_kib * 1024 / 2,
 				  .retention_ms = (uint64_t)s.cfg.retention_d * 86400000u,
 				  .secret = s.secret, .secret_len = sizeof(s.secret),

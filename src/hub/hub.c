@@ -329,9 +329,14 @@ static void on_record(void *ctx, const struct log_rec *rec)
 		if (fx.ev[i].kind != ROOM_EV_LEFT)
 			continue;
 		hub__grace_cancel_member(hr, fx.ev[i].member->id);
+		/* a connection still attached to a member who is gone (removed,
+		 * or timed out while its instance was frozen) holds nothing */
 		if (fx.ev[i].reason == ROOM_REMOVED)
 			hub__close_member_conns(hr, fx.ev[i].member->id, NULL, 4004,
-					   "removed from the room by a facilitator");
+						"removed from the room by a facilitator");
+		else
+			hub__close_member_conns(hr, fx.ev[i].member->id, p ? p->hc : NULL, 4003,
+						"no longer a member of this room; join again");
 	}
 	hub__deadline_arm(hr);
 	if (!p)
@@ -526,7 +531,7 @@ static void sweep(uv_timer_t *t)
 	{
 		struct hub_room *hr = s->val;
 		if (n < 64 && hr->state != LOADING && !hr->nconns && !hr->graces &&
-		    !hr->pend_head && !hr->waiters && now - hr->idle_since >= IDLE_ROOM_MS)
+		    !hr->pend_head && !hr->waiters && now - hr->idle_since >= h->cfg.idle_ms)
 			victims[n++] = hr;
 	}
 	for (size_t i = 0; i < n; i++)

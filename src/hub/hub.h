@@ -46,6 +46,8 @@ struct hub_config {
 	unsigned grace_ms;        /* after a drop, before `leave` */
 	unsigned ring;            /* event frames kept per room for resume */
 	size_t replay_max_bytes;  /* a longer replay is sent as a snapshot instead */
+	unsigned idle_ms;         /* a room nobody here uses leaves memory (and, on
+	                           * Redis, its subscription) after this long */
 	const uint8_t *secret;    /* server secret for tokens */
 	size_t secret_len;
 	uint64_t instance;        /* this process's id, random per start */

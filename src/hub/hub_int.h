@@ -14,8 +14,7 @@
 #include "hub/hub.h"
 #include "util/map.h"
 
-#define SWEEP_MS 5000
-#define IDLE_ROOM_MS 15000
+#define SWEEP_MS 1000
 #define TOKEN_LEN 22
 
 enum room_state { LOADING, READY, FAILED };

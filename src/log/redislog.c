@@ -24,13 +24,14 @@
  * every room resubscribes and catches up from its stream. Nothing is
  * dropped silently and nothing is applied twice.
  */
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+
+#include <uv.h>
 
 #include "log/log.h"
 #include "util/err.h"
@@ -79,6 +80,11 @@ struct rlroom {
 	unsigned inflight;    /* commands whose callbacks will see this room */
 	struct early *early[EARLY_MAX];
 	unsigned nearly;
+	/* Appends whose reply was lost with the connection: applied or not,
+	 * nobody knows until the stream has been read again after reconnecting.
+	 * A record that comes back is answered by the hub as usual; the rest
+	 * are reported failed then (the hub ignores those it answered). */
+	struct append *limbo;
 };
 
 struct redislog {
@@ -97,10 +103,13 @@ struct redislog {
 	bool closing;
 	uint64_t self;        /* this instance, for its heartbeat */
 	unsigned ttl_ms;
+	unsigned contexts;    /* hiredis contexts not yet gone */
+	bool timer_closed;
 };
 
 struct append {
 	struct rlroom *r;
+	struct append *next;  /* in the room's limbo */
 	size_t len;
 	uint8_t data[];
 };
@@ -115,7 +124,24 @@ static void room_unhold(struct rlroom *r)
 	if (--r->inflight == 0 && r->freed) {
 		for (unsigned i = 0; i < r->nearly; i++)
 			free(r->early[i]);
+		while (r->limbo) {
+			struct append *a = r->limbo;
+			r->limbo = a->next;
+			free(a);
+		}
 		free(r);
+	}
+}
+
+/* The stream has been read to its end after a reconnection: whatever is
+ * still in limbo was not applied. */
+static void settle_limbo(struct rlroom *r)
+{
+	while (r->limbo && !r->freed) {
+		struct append *a = r->limbo;
+		r->limbo = a->next;
+		r->cbs.failed(r->ctx, a->data, a->len, PL_EUNAVAIL);
+		free(a);
 	}
 }
 
@@ -257,6 +283,8 @@ static void on_xrange(redisAsyncContext *ac, void *reply, void *priv)
 			return;
 	}
 	drain_early(r);
+	if (!r->catching_up)
+		settle_limbo(r);
 }
 
 static void send_xrange(struct rlroom *r)
@@ -396,9 +424,14 @@ static void on_append(redisAsyncContext *ac, void *reply, void *priv)
 		room_unhold(r);
 		return; /* sent again, whole */
 	}
-	if (!r->freed && (!rep || rep->type == REDIS_REPLY_ERROR)) {
-		if (rep)
-			ULOG_W("room %s: append refused: %s", r->id, rep->str);
+	if (!r->freed && !rep) { /* the connection went: applied or not? */
+		a->next = r->limbo;
+		r->limbo = a;
+		room_unhold(r);
+		return;
+	}
+	if (!r->freed && rep->type == REDIS_REPLY_ERROR) { /* not applied */
+		ULOG_W("room %s: append refused: %s", r->id, rep->str);
 		r->cbs.failed(r->ctx, a->data, a->len, PL_EUNAVAIL);
 	}
 	/* success: the record comes back through the subscription */
@@ -534,17 +567,31 @@ static void schedule_retry(struct redislog *rl)
 	uv_timer_start(&rl->retry, retry_cb, rl->backoff_ms, 0);
 }
 
+/* The log is freed once its timer is closed and hiredis is done with both
+ * contexts (a disconnect waits for pending replies, whose callbacks still
+ * see the log). */
+static void maybe_release(struct redislog *rl)
+{
+	if (rl->closing && rl->timer_closed && !rl->contexts) {
+		map_deinit(&rl->rooms);
+		free(rl);
+	}
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
 	struct redislog *rl = ac->data;
 	bool is_cmd = ac == rl->cmd;
-	if (status != REDIS_OK) {
-		ULOG_W("redis %s:%d: %s", rl->host, rl->port, ac->errstr);
+	if (status != REDIS_OK) { /* hiredis frees the context after this */
+		if (!rl->closing)
+			ULOG_W("redis %s:%d: %s", rl->host, rl->port, ac->errstr);
 		if (is_cmd)
 			rl->cmd = NULL;
 		else
 			rl->sub = NULL;
+		rl->contexts--;
 		schedule_retry(rl);
+		maybe_release(rl);
 		return;
 	}
 	if (is_cmd) {
@@ -583,7 +630,77 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 		ULOG_W("redis %s:%d: connection lost; reconnecting", rl->host, rl->port);
 	map_each(&rl->rooms, s)
 		((struct rlroom *)s->val)->subscribed = false;
+	rl->contexts--;
 	schedule_retry(rl);
+	maybe_release(rl);
+}
+
+/* ---- hiredis on our loop ---------------------------------------------------
+ *
+ * hiredis 0.14's libuv adapter drops poll errors (`if (status) return;`), so
+ * a refused or reset connection is never reported and never retried. This
+ * small adapter hands errors to hiredis as a read, which notices the broken
+ * socket and calls the disconnect (or connect) callback. */
+
+struct uvev {
+	redisAsyncContext *ac;
+	uv_poll_t poll;
+	int events;
+};
+
+static void uvev_poll(uv_poll_t *h, int status, int events)
+{
+	struct uvev *e = h->data;
+	if (status < 0) /* an error: let hiredis find it on the socket */
+		events = e->events ? e->events : UV_READABLE;
+	if (e->ac && (events & UV_READABLE))
+		redisAsyncHandleRead(e->ac);
+	if (e->ac && (events & UV_WRITABLE))
+		redisAsyncHandleWrite(e->ac);
+}
+
+static void uvev_set(struct uvev *e, int add, int del)
+{
+	e->events = (e->events | add) & ~del;
+	if (e->events)
+		uv_poll_start(&e->poll, e->events, uvev_poll);
+	else
+		uv_poll_stop(&e->poll);
+}
+
+static void uvev_add_read(void *p) { uvev_set(p, UV_READABLE, 0); }
+static void uvev_del_read(void *p) { uvev_set(p, 0, UV_READABLE); }
+static void uvev_add_write(void *p) { uvev_set(p, UV_WRITABLE, 0); }
+static void uvev_del_write(void *p) { uvev_set(p, 0, UV_WRITABLE); }
+
+static void uvev_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void uvev_cleanup(void *p)
+{
+	struct uvev *e = p;
+	e->ac = NULL; /* the context is going away */
+	uv_close((uv_handle_t *)&e->poll, uvev_closed);
+}
+
+static int uvev_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+	struct uvev *e = calloc(1, sizeof(*e));
+	if (!e || uv_poll_init(loop, &e->poll, ac->c.fd)) {
+		free(e);
+		return REDIS_ERR;
+	}
+	e->ac = ac;
+	e->poll.data = e;
+	ac->ev.data = e;
+	ac->ev.addRead = uvev_add_read;
+	ac->ev.delRead = uvev_del_read;
+	ac->ev.addWrite = uvev_add_write;
+	ac->ev.delWrite = uvev_del_write;
+	ac->ev.cleanup = uvev_cleanup;
+	return REDIS_OK;
 }
 
 static redisAsyncContext *open_one(struct redislog *rl)
@@ -595,7 +712,11 @@ static redisAsyncContext *open_one(struct redislog *rl)
 		return NULL;
 	}
 	ac->data = rl;
-	redisLibuvAttach(ac, rl->loop);
+	if (uvev_attach(ac, rl->loop) != REDIS_OK) {
+		redisAsyncFree(ac);
+		return NULL;
+	}
+	rl->contexts++;
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	if (rl->pass[0])
@@ -616,8 +737,8 @@ static void connect_all(struct redislog *rl)
 static void rl_free_closed(uv_handle_t *h)
 {
 	struct redislog *rl = h->data;
-	map_deinit(&rl->rooms);
-	free(rl);
+	rl->timer_closed = true;
+	maybe_release(rl);
 }
 
 static void rl_free(struct log *log)

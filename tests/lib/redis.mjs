@@ -7,7 +7,8 @@
 //   await redis.cli('PUBSUB', 'NUMSUB', ch)      // redis-cli's output lines (array)
 //   await redis.stop()                           // SIGTERM (a clean shutdown), resolves on exit
 //   await redis.kill()                           // SIGKILL, resolves on exit
-//   await redis.restart()                        // starts it again, same port and dir
+//   await redis.restart()                        // stop(), then start again: same port and dir
+//   await redis.start()                          // starts it again after stop() or kill()
 //   redis.logs()                                 // what every run printed
 //
 // Readiness is polled with PING and a deadline. The binaries are
@@ -93,6 +94,10 @@ export async function startRedis(opts = {}) {
       await halt('SIGTERM');
       await launch();
     },
-    start: () => launch(),
+    // Starts it again after stop() or kill(); nothing if it is running.
+    async start() {
+      if (proc && proc.exitCode === null && proc.signalCode === null) return;
+      await launch();
+    },
   };
 }
