@@ -1,0 +1,525 @@
+/*
+ * floor.c — "the physical floor": the least work any WebSocket broadcast
+ * server can do per delivery on this machine (issue 8).
+ *
+ * potluck's broadcast efficiency is judged as a fraction of this program's
+ * deliveries per CPU-second, measured by the same generator in the same run
+ * (tests/bench/loadgen.c --mode floor; it reads this process's CPU from
+ * /proc, this program reports nothing itself).
+ *
+ * What it does, and nothing more:
+ * - one thread, one level-triggered epoll loop, non-blocking sockets with
+ *   TCP_NODELAY (as libwebsockets sets them);
+ * - accepts WebSocket upgrades "GET /floor?room=N" and answers 101 with a
+ *   correct Sec-WebSocket-Accept (OpenSSL SHA-1 + base64); the room number
+ *   in the query string is the join, there is no application protocol;
+ * - reads masked client frames in place, in one shared read buffer (a frame
+ *   cut by the end of a read is kept in a small per-connection buffer);
+ * - for each data frame received, builds ONE unmasked server frame (header
+ *   + the same payload), refcounted, and queues a reference on every member
+ *   of the room, the sender included, as potluck does with its chat events;
+ * - after each batch of epoll events, ONE sendmsg() per connection that has
+ *   something queued, gathering its queued frames without copying them;
+ *   EPOLLOUT is armed only when the kernel did not take everything, and
+ *   disarmed once the queue is empty, so a steady connection costs one send
+ *   and no epoll_ctl per delivery;
+ * - a connection whose queue passes 4,096 frames is dropped (potluck's bound
+ *   too), so a reader that stops cannot make it grow without limit;
+ * - pings are answered, a close frame is answered and the socket closed.
+ *
+ * No validation, no log, no ordering across rooms: that is the point. What
+ * remains is the kernel's loopback TCP send per delivery, plus a few
+ * pointer moves.
+ *
+ * usage: floor [--host 127.0.0.1] [--port 8090]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define RDBUF (256 * 1024)
+#define MAX_MSG (64 * 1024)
+#define MAX_QUEUE 4096
+#define MAX_IOV 1024
+#define MAX_ROOM 1000000u
+
+struct frame {
+	uint32_t refs;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct conn {
+	int fd;
+	bool ws, dirty, pollout, dead;
+	uint32_t room, slot; /* member slot in its room */
+	uint8_t *rx;         /* partial handshake or frame */
+	uint32_t rx_n, rx_cap;
+	struct frame **q; /* ring of references */
+	uint32_t q_head, q_n, q_cap;
+	uint32_t q_off; /* bytes of the head frame already sent */
+	struct conn *next_dirty, *next_dead;
+};
+
+struct room {
+	struct conn **m;
+	uint32_t n, cap;
+};
+
+static int ep;
+static struct room *rooms;
+static uint32_t nrooms;
+static struct conn *dirty, *dead;
+static uint8_t rdbuf[RDBUF];
+
+static void frame_unref(struct frame *f)
+{
+	if (!--f->refs)
+		free(f);
+}
+
+static void conn_kill(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->next_dead = dead;
+	dead = c;
+}
+
+static void conn_free(struct conn *c)
+{
+	if (c->ws) {
+		struct room *r = &rooms[c->room];
+		struct conn *last = r->m[--r->n];
+		r->m[c->slot] = last;
+		last->slot = c->slot;
+	}
+	while (c->q_n) {
+		frame_unref(c->q[c->q_head]);
+		c->q_head = (c->q_head + 1) % c->q_cap;
+		c->q_n--;
+	}
+	close(c->fd);
+	free(c->q);
+	free(c->rx);
+	free(c);
+}
+
+static void enqueue(struct conn *c, struct frame *f)
+{
+	if (c->dead)
+		return;
+	if (c->q_n >= MAX_QUEUE) {
+		conn_kill(c);
+		return;
+	}
+	if (c->q_n == c->q_cap) {
+		uint32_t cap = c->q_cap ? c->q_cap * 2 : 8;
+		struct frame **q = malloc(cap * sizeof(*q));
+		if (!q) {
+			conn_kill(c);
+			return;
+		}
+		for (uint32_t i = 0; i < c->q_n; i++)
+			q[i] = c->q[(c->q_head + i) % c->q_cap];
+		free(c->q);
+		c->q = q;
+		c->q_head = 0;
+		c->q_cap = cap;
+	}
+	f->refs++;
+	c->q[(c->q_head + c->q_n++) % c->q_cap] = f;
+	if (!c->dirty) {
+		c->dirty = true;
+		c->next_dirty = dirty;
+		dirty = c;
+	}
+}
+
+/* One unmasked server frame around p (built once, shared by reference). */
+static struct frame *frame_new(uint8_t opcode, const uint8_t *p, size_t n)
+{
+	size_t h = n < 126 ? 2 : n < 65536 ? 4 : 10;
+	struct frame *f = malloc(sizeof(*f) + h + n);
+	if (!f)
+		return NULL;
+	f->refs = 0;
+	f->len = (uint32_t)(h + n);
+	f->data[0] = (uint8_t)(0x80 | opcode);
+	if (h == 2) {
+		f->data[1] = (uint8_t)n;
+	} else if (h == 4) {
+		f->data[1] = 126;
+		f->data[2] = (uint8_t)(n >> 8);
+		f->data[3] = (uint8_t)n;
+	} else {
+		f->data[1] = 127;
+		for (int i = 0; i < 8; i++)
+			f->data[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+	}
+	memcpy(f->data + h, p, n);
+	return f;
+}
+
+static void send_to(struct conn *c, struct frame *f)
+{
+	if (!f)
+		return;
+	enqueue(c, f);
+	if (!f->refs)
+		free(f);
+}
+
+static void on_frame(struct conn *c, uint8_t *fr, size_t h, size_t n)
+{
+	uint8_t op = fr[0] & 0x0f;
+	uint8_t *mask = fr + h - 4, *p = fr + h;
+	for (size_t i = 0; i < n; i++)
+		p[i] ^= mask[i & 3];
+	if (op <= 2) {
+		struct room *r = &rooms[c->room];
+		struct frame *f = frame_new(0x2, p, n);
+		if (!f)
+			return;
+		f->refs = 1; /* held while queueing */
+		for (uint32_t i = 0; i < r->n; i++)
+			enqueue(r->m[i], f);
+		frame_unref(f);
+	} else if (op == 0x9) {
+		send_to(c, frame_new(0xa, p, n));
+	} else if (op == 0x8) {
+		send_to(c, frame_new(0x8, p, n < 2 ? n : 2));
+		shutdown(c->fd, SHUT_RD);
+	}
+}
+
+/* Length of the client frame at p: 0 = need more, -1 = refuse. */
+static long frame_len(const uint8_t *p, size_t n, size_t *hdr)
+{
+	if (n < 2)
+		return 0;
+	if (!(p[1] & 0x80))
+		return -1; /* client frames must be masked */
+	size_t len = p[1] & 0x7f, h = 6;
+	if (len == 126) {
+		if (n < 4)
+			return 0;
+		len = (size_t)p[2] << 8 | p[3];
+		h = 8;
+	} else if (len == 127) {
+		if (n < 10)
+			return 0;
+		uint64_t l = 0;
+		for (int i = 2; i < 10; i++)
+			l = l << 8 | p[i];
+		if (l > MAX_MSG)
+			return -1;
+		len = (size_t)l;
+		h = 14;
+	}
+	*hdr = h;
+	return (long)(h + len);
+}
+
+/* Handles every whole frame in p; returns the bytes used. */
+static size_t parse_frames(struct conn *c, uint8_t *p, size_t n)
+{
+	size_t used = 0;
+	while (!c->dead) {
+		size_t h = 0;
+		long tot = frame_len(p + used, n - used, &h);
+		if (tot < 0) {
+			conn_kill(c);
+			break;
+		}
+		if (!tot || (size_t)tot > n - used)
+			break;
+		on_frame(c, p + used, h, (size_t)tot - h);
+		used += (size_t)tot;
+	}
+	return used;
+}
+
+static int rx_keep(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->rx_n + n > c->rx_cap) {
+		uint32_t cap = c->rx_cap ? c->rx_cap : 256;
+		while (cap < c->rx_n + n)
+			cap *= 2;
+		if (cap > MAX_MSG + 64)
+			return -1;
+		uint8_t *b = realloc(c->rx, cap);
+		if (!b)
+			return -1;
+		c->rx = b;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_n, p, n);
+	c->rx_n += (uint32_t)n;
+	return 0;
+}
+
+static int room_add(struct conn *c, uint32_t room)
+{
+	if (room >= MAX_ROOM)
+		return -1;
+	if (room >= nrooms) {
+		uint32_t n = nrooms ? nrooms : 64;
+		while (n <= room)
+			n *= 2;
+		struct room *r = realloc(rooms, n * sizeof(*r));
+		if (!r)
+			return -1;
+		memset(r + nrooms, 0, (n - nrooms) * sizeof(*r));
+		rooms = r;
+		nrooms = n;
+	}
+	struct room *r = &rooms[room];
+	if (r->n == r->cap) {
+		uint32_t cap = r->cap ? r->cap * 2 : 16;
+		struct conn **m = realloc(r->m, cap * sizeof(*m));
+		if (!m)
+			return -1;
+		r->m = m;
+		r->cap = cap;
+	}
+	c->room = room;
+	c->slot = r->n;
+	r->m[r->n++] = c;
+	return 0;
+}
+
+/* The upgrade: request line, key, 101. Returns the bytes used, 0 = need more. */
+static size_t handshake(struct conn *c, uint8_t *p, size_t n)
+{
+	uint8_t *e = memmem(p, n, "\r\n\r\n", 4);
+	if (!e) {
+		if (n > 4096)
+			conn_kill(c);
+		return 0;
+	}
+	*e = 0;
+	char *req = (char *)p, *key = strcasestr(req, "\nsec-websocket-key:");
+	unsigned long room;
+	char *end;
+	if (strncmp(req, "GET /floor?room=", 16) || !key) {
+		conn_kill(c);
+		return 0;
+	}
+	room = strtoul(req + 16, &end, 10);
+	key += 19;
+	while (*key == ' ')
+		key++;
+	size_t kl = strcspn(key, "\r\n ");
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	char cat[128], acc[32], resp[256];
+	if (end == req + 16 || kl == 0 || kl > 64 || room_add(c, (uint32_t)room)) {
+		conn_kill(c);
+		return 0;
+	}
+	memcpy(cat, key, kl);
+	memcpy(cat + kl, guid, sizeof(guid) - 1);
+	unsigned char sha[SHA_DIGEST_LENGTH];
+	SHA1((unsigned char *)cat, kl + sizeof(guid) - 1, sha);
+	EVP_EncodeBlock((unsigned char *)acc, sha, SHA_DIGEST_LENGTH);
+	int rl = snprintf(resp, sizeof(resp),
+			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			  acc);
+	c->ws = true;
+	if (send(c->fd, resp, (size_t)rl, MSG_NOSIGNAL) != rl)
+		conn_kill(c); /* a fresh socket takes 130 bytes, or is gone */
+	return (size_t)(e + 4 - p);
+}
+
+static size_t consume(struct conn *c, uint8_t *p, size_t n)
+{
+	size_t used = 0;
+	if (!c->ws) {
+		used = handshake(c, p, n);
+		if (!used)
+			return 0;
+	}
+	return used + parse_frames(c, p + used, n - used);
+}
+
+static void on_readable(struct conn *c)
+{
+	ssize_t r = recv(c->fd, rdbuf, RDBUF, 0);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		conn_kill(c);
+		return;
+	}
+	uint8_t *p = rdbuf;
+	size_t n = (size_t)r;
+	if (c->rx_n) { /* finish the kept piece first */
+		if (rx_keep(c, p, n)) {
+			conn_kill(c);
+			return;
+		}
+		size_t used = consume(c, c->rx, c->rx_n);
+		memmove(c->rx, c->rx + used, c->rx_n - used);
+		c->rx_n -= (uint32_t)used;
+		return;
+	}
+	size_t used = consume(c, p, n);
+	if (!c->dead && used < n && rx_keep(c, p + used, n - used))
+		conn_kill(c);
+}
+
+static void set_pollout(struct conn *c, bool on)
+{
+	if (c->pollout == on)
+		return;
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+	c->pollout = on;
+}
+
+/* One sendmsg of everything queued (up to MAX_IOV frames). */
+static void flush(struct conn *c)
+{
+	struct iovec iov[MAX_IOV];
+	int k = 0;
+	for (uint32_t i = 0; i < c->q_n && k < MAX_IOV; i++, k++) {
+		struct frame *f = c->q[(c->q_head + i) % c->q_cap];
+		uint32_t off = i ? 0 : c->q_off;
+		iov[k].iov_base = f->data + off;
+		iov[k].iov_len = f->len - off;
+	}
+	if (!k)
+		return;
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+	ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_kill(c);
+		w = 0;
+	}
+	size_t left = (size_t)w;
+	while (c->q_n) {
+		struct frame *f = c->q[c->q_head];
+		size_t rest = f->len - c->q_off;
+		if (left < rest) {
+			c->q_off += (uint32_t)left;
+			break;
+		}
+		left -= rest;
+		c->q_off = 0;
+		frame_unref(f);
+		c->q_head = (c->q_head + 1) % c->q_cap;
+		c->q_n--;
+	}
+	set_pollout(c, c->q_n > 0);
+}
+
+static void accept_all(int lfd)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct conn *c = calloc(1, sizeof(*c));
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+		if (!c || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = "127.0.0.1";
+	int port = 8090;
+	static const struct option lo[] = {
+		{"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (ch == 'h')
+			host = optarg;
+		else if (ch == 'p')
+			port = atoi(optarg);
+		else {
+			fprintf(ch == 'H' ? stdout : stderr,
+				"usage: floor [--host 127.0.0.1] [--port 8090]\n");
+			return ch == 'H' ? 0 : 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4096)) {
+		fprintf(stderr, "floor: cannot listen on %s:%d: %s\n", host, port, strerror(errno));
+		return 1;
+	}
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
+	fprintf(stderr, "floor: listening on %s:%d\n", host, port);
+	static struct epoll_event evs[1024];
+	for (;;) {
+		int n = epoll_wait(ep, evs, 1024, -1);
+		if (n < 0 && errno != EINTR)
+			return 1;
+		for (int i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+			if (!c) {
+				accept_all(lfd);
+				continue;
+			}
+			if (c->dead)
+				continue;
+			if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				on_readable(c);
+			if ((evs[i].events & EPOLLOUT) && !c->dirty && !c->dead) {
+				c->dirty = true;
+				c->next_dirty = dirty;
+				dirty = c;
+			}
+		}
+		/* after the batch: one send per connection with something queued */
+		while (dirty) {
+			struct conn *c = dirty;
+			dirty = c->next_dirty;
+			c->dirty = false;
+			if (!c->dead)
+				flush(c);
+		}
+		while (dead) {
+			struct conn *c = dead;
+			dead = c->next_dead;
+			conn_free(c);
+		}
+	}
+}

@@ -1,0 +1,1630 @@
+/*
+ * loadgen.c — the load generator for potluck's benchmarks (issue 8).
+ *
+ * What it measures. Clients join R rooms of M members; during a measured
+ * window they send chat messages at a given total rate (or as fast as the
+ * server answers), and every member receives every message. A delivery is
+ * one chat event arriving at one member. Each message carries a marker
+ * "LAT:<16 hex: send time, CLOCK_MONOTONIC ns>:<8 hex: sender index>" in
+ * its text; every receipt finds it (memmem) and records send → receipt in a
+ * log-linear histogram (1 µs resolution up to 64 µs, then 32 sub-buckets
+ * per power of two: under 3 % error). CLOCK_MONOTONIC is system-wide, so
+ * the sender and the receiver may be in different processes.
+ *
+ * Per window it reports deliveries per second, latency p50/p99/p99.9,
+ * messages sent vs deliveries expected (sent × M) vs received (losses), the
+ * generator's own CPU (getrusage in every worker, summed), and, with
+ * --server-pid, the server's CPU-seconds over the same window from
+ * /proc/<pid>/stat and its VmRSS at the start and the end. "Deliveries per
+ * server CPU-second" is then deliveries received inside the window divided
+ * by the server's CPU time inside it, which is the figure issue 8 compares
+ * with the physical floor (tests/bench/floor.c). CPU time is counted in
+ * 10 ms ticks here, so windows of 10 s or more keep that error under 1 %.
+ * A warm-up (--warmup) sends at the same rate before the window opens;
+ * only messages sent inside the window count towards latency and losses.
+ *
+ * Processes. The parent creates the rooms over HTTP (POST /api/rooms), then
+ * forks --procs workers, each with its own libuv loop and its share of the
+ * connections (whole rooms when there are at least as many rooms as
+ * workers, else every P-th member). Workers talk to the parent through two
+ * pipes: the parent sends commands (connect up to N, run a window, quit),
+ * workers answer with fixed-size binary reports (the histogram included)
+ * that the parent sums. One process cannot hold more than about 20,000
+ * descriptors here, so bigger runs need several workers; RLIMIT_NOFILE is
+ * raised to the hard limit first. Connections bind to 127.0.0.2,
+ * 127.0.0.3, … (--sources) with IP_BIND_ADDRESS_NO_PORT before connecting,
+ * which lifts the per-address ephemeral port limit. Only loopback targets
+ * are accepted.
+ *
+ * The WebSocket client is its own, lean and without libwebsockets: a plain
+ * TCP socket, a hand-written upgrade request whose Sec-WebSocket-Accept
+ * answer is checked (OpenSSL SHA-1), masked client frames as RFC 6455
+ * requires (xorshift mask keys: unpredictable enough for a benchmark), and
+ * server frames parsed in place in one shared read buffer per worker. Only
+ * a frame cut by the end of a read is copied, into the connection's small
+ * carry buffer, and only until it is whole. A message is classified by its
+ * "t", which potluck packs first; anything else goes through msgpack-c.
+ * Sends use uv_try_write and fall back to a queued copy when the socket is
+ * full. Pings are answered; a close from the server is counted.
+ *
+ * Modes. --mode potluck speaks potluck.v1 (GET /ws, then join and wait for
+ * the ok). --mode floor talks to floor.c: GET /floor?room=N is the join and
+ * a chat message is a raw binary frame of --payload bytes (the marker, then
+ * padding), which the floor relays as-is. Give --payload the size of
+ * potluck's chat event (potluck mode reports it as evbytes=) so both
+ * servers send the same bytes to the same number of sockets.
+ *
+ * Rates. --rates takes deliveries per second, comma-separated, each a
+ * window on the same connections; 0 means as fast as it goes: a closed loop
+ * with --window messages in flight per room (default 1), a room's next
+ * message leaving when the sender sees its own previous one come back. With
+ * one in flight a member never has two frames waiting, so every delivery is
+ * its own send, as at a steady rate; a larger window lets frames to one
+ * member coalesce into one send, which flatters any server that corks (the
+ * floor included). With a rate, a 1 ms timer sends what is due; rooms take
+ * turns and each room's sender rotates among its members. potluck refuses
+ * more than 20 requests/s per connection (rate_limited, counted and shown),
+ * so a closed loop needs rooms with enough members to stay under it.
+ *
+ * Idle. --idle 1000,10000 connects and joins that many clients in rooms of
+ * --members, step by step, with no traffic; after each step settles it reads
+ * the server's RSS and reports (RSS(N) − RSS(N0)) / (N − N0) against the
+ * first step, so one-time set-up is not charged to the connections.
+ *
+ * A shared machine. Other jobs running during a window change the figures,
+ * and not only by stealing CPU: a server woken late finds more frames per
+ * connection and sends them together, which flatters it. Before each window
+ * the generator waits (at most 60 s) until the machine is quiet; after it,
+ * it reads /proc/stat and reports the CPU that neither the server nor the
+ * generator used (other_core); above 0.15 of a core the window is measured
+ * again (--retries) and, if it stays so, marked as disturbed.
+ *
+ * Bounded: joining has a deadline (--join-timeout), a window ends by the
+ * clock, draining ends when everything expected arrived, nothing arrived for
+ * a second, or --drain passed; a worker whose parent goes away exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <msgpack.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define MAX_STEPS 16
+#define MAX_PROCS 64
+#define RDBUF (256 * 1024)
+#define MAX_FRAME (16u << 20)
+#define MARKER "LAT:"
+#define MARKER_LEN 29 /* LAT: + 16 hex + : + 8 hex */
+#define DISTURBED 0.15 /* other work, in cores, that makes a window suspect */
+#define HSUB 64
+#define HBUCKETS (HSUB + (40 - 6 + 1) * (HSUB / 2))
+
+/* ---- options ---- */
+
+enum mode { MODE_POTLUCK, MODE_FLOOR };
+
+struct opts {
+	const char *host;
+	int port;
+	enum mode mode;
+	uint32_t rooms, members;
+	uint32_t size;    /* chat text bytes (potluck) */
+	uint32_t payload; /* floor frame payload bytes */
+	uint64_t rates[MAX_STEPS];
+	int nrates;
+	uint64_t idle[MAX_STEPS];
+	int nidle;
+	double duration, warmup, drain, settle, join_timeout;
+	uint32_t window;
+	int server_pid;
+	int procs, sources, parallel;
+	int retries; /* measure a disturbed window again, at most this often */
+	bool no_join; /* potluck: upgrade only (idle: the bare connection's cost) */
+	const char *label;
+};
+
+/* ---- parent ↔ worker messages ---- */
+
+enum { CMD_CONNECT = 1, CMD_GO, CMD_QUIT };
+
+struct cmd {
+	uint32_t type;
+	uint32_t n;     /* CONNECT: global connections wanted */
+	uint64_t ts;    /* GO: sending starts (warm-up) */
+	uint64_t t0;    /* GO: the window opens */
+	uint64_t t_end; /* GO: the window closes */
+	uint64_t rate;  /* GO: deliveries/s in total, 0 = closed loop */
+};
+
+struct ready {
+	uint32_t joined, failed;
+};
+
+struct result {
+	uint64_t sent;      /* messages sent inside the window */
+	uint64_t sent_all;  /* including warm-up */
+	uint64_t expected;  /* sent × members */
+	uint64_t received;  /* deliveries of messages sent inside the window */
+	uint64_t in_window; /* deliveries that arrived inside the window */
+	uint64_t ev_bytes, ev_frames; /* chat event payload sizes */
+	uint64_t ok, errors, rate_limited, other, closed, unparsed;
+	uint64_t gen_cpu_ns, gen_cpu_max_ns;
+	uint64_t lat_max_us;
+	uint64_t hist[HBUCKETS];
+};
+
+/* ---- small helpers ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = {(time_t)(t / 1000000000u), (long)(t % 1000000000u)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static unsigned hidx(uint64_t v)
+{
+	if (v < HSUB)
+		return (unsigned)v;
+	if (v >= (1ull << 40))
+		v = (1ull << 40) - 1;
+	unsigned b = 63u - (unsigned)__builtin_clzll(v);
+	return HSUB + (b - 6) * (HSUB / 2) + (unsigned)((v >> (b - 5)) - HSUB / 2);
+}
+
+static uint64_t hval(unsigned i) /* middle of bucket i */
+{
+	if (i < HSUB)
+		return i;
+	unsigned b = (i - HSUB) / (HSUB / 2) + 6;
+	uint64_t m = (i - HSUB) % (HSUB / 2) + HSUB / 2;
+	return (m << (b - 5)) + ((1ull << (b - 5)) >> 1);
+}
+
+static double hpct(const uint64_t *h, double q) /* in ms */
+{
+	uint64_t n = 0, acc = 0;
+	for (unsigned i = 0; i < HBUCKETS; i++)
+		n += h[i];
+	if (!n)
+		return 0;
+	uint64_t rank = (uint64_t)(q * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	for (unsigned i = 0; i < HBUCKETS; i++) {
+		acc += h[i];
+		if (acc >= rank)
+			return (double)hval(i) / 1000.0;
+	}
+	return 0;
+}
+
+static int hexval(const uint8_t *p, int n, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++) {
+		uint8_t ch = p[i];
+		unsigned d;
+		if (ch >= '0' && ch <= '9')
+			d = ch - '0';
+		else if (ch >= 'a' && ch <= 'f')
+			d = ch - 'a' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_hex(uint8_t *p, uint64_t v, int n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = n - 1; i >= 0; i--, v >>= 4)
+		p[i] = (uint8_t)digits[v & 15];
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads exactly n bytes before the deadline (CLOCK_MONOTONIC ns). */
+static int read_full(int fd, void *p, size_t n, uint64_t deadline)
+{
+	uint8_t *b = p;
+	while (n) {
+		uint64_t t = now_ns();
+		if (t >= deadline)
+			return -1;
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int pr = poll(&pfd, 1, (int)((deadline - t) / 1000000u) + 1);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			return -1;
+		ssize_t r = read(fd, b, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Server CPU (user + system, ns) and VmRSS (KiB) from /proc. */
+static int proc_stat(int pid, uint64_t *cpu, uint64_t *rss_kb)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	p++;
+	unsigned long long ut = 0, st = 0;
+	/* after ")": state is field 3; utime and stime are fields 14 and 15 */
+	if (sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	*cpu = (uint64_t)(ut + st) * (1000000000u / (uint64_t)hz);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	*rss_kb = 0;
+	while (fgets(buf, sizeof(buf), f))
+		if (!strncmp(buf, "VmRSS:", 6))
+			*rss_kb = strtoull(buf + 6, NULL, 10);
+	fclose(f);
+	return 0;
+}
+
+/* CPU time the whole machine spent busy (ns), from /proc/stat. */
+static uint64_t machine_busy_ns(void)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f)
+		return 0;
+	int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		       &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n < 8)
+		return 0;
+	/* user nice system [idle iowait] irq softirq steal */
+	unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+	return (uint64_t)busy * (1000000000u / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+/* ---- rooms over HTTP (parent, blocking) ---- */
+
+static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+	inet_pton(AF_INET, o->host, &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "loadgen: cannot connect to %s:%d: %s\n", o->host, o->port,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	char body[64], req[512];
+	int bl = snprintf(body, sizeof(body), "{\"title\":\"bench room %u\"}", i);
+	int rl = snprintf(req, sizeof(req),
+			  "POST /api/rooms HTTP/1.1\r\nHost: %s:%d\r\n"
+			  "Content-Type: application/json\r\nContent-Length: %d\r\n"
+			  "Connection: close\r\n\r\n%s",
+			  o->host, o->port, bl, body);
+	char resp[8192];
+	size_t n = 0;
+	int rc = -1;
+	if (write_full(fd, req, (size_t)rl))
+		goto out;
+	for (;;) {
+		ssize_t r = read(fd, resp + n, sizeof(resp) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		resp[n] = 0;
+		char *hend = strstr(resp, "\r\n\r\n");
+		const char *cl = hend ? strcasestr(resp, "content-length:") : NULL;
+		if (cl && n >= (size_t)(hend + 4 - resp) + strtoul(cl + 15, NULL, 10))
+			break;
+	}
+	resp[n] = 0;
+	char *hend = strstr(resp, "\r\n\r\n");
+	if (strncmp(resp, "HTTP/1.1 201", 12) || !hend) {
+		fprintf(stderr, "loadgen: POST /api/rooms: %.80s\n", resp);
+		goto out;
+	}
+	json_error_t jerr;
+	json_t *j = json_loads(hend + 4, 0, &jerr);
+	const char *s = j ? json_string_value(json_object_get(j, "room_id")) : NULL;
+	if (s && strlen(s) < idsz) {
+		strcpy(id, s);
+		rc = 0;
+	} else {
+		fprintf(stderr, "loadgen: no room_id in %.80s\n", hend + 4);
+	}
+	json_decref(j);
+out:
+	close(fd);
+	return rc;
+}
+
+/* ---- worker: connections ---- */
+
+enum cstate { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_JOINING, C_READY, C_DEAD };
+
+struct worker;
+
+struct conn {
+	uv_tcp_t tcp; /* first: handle->data is not needed */
+	uv_connect_t creq;
+	struct worker *w;
+	uint32_t g, room; /* global index, room index (global) */
+	uint32_t next_id;
+	uint8_t state;
+	bool closing;
+	uint8_t *carry;
+	uint32_t carry_n, carry_cap;
+	char accept[29]; /* expected Sec-WebSocket-Accept */
+};
+
+struct wroom {
+	uint32_t first, n; /* this worker's members: conns[first .. first+n) */
+	uint32_t next;     /* sender rotation */
+};
+
+struct worker {
+	uv_loop_t loop;
+	const struct opts *o;
+	char (*room_ids)[32];
+	int up;
+	uv_pipe_t down;
+	uint8_t cbuf[sizeof(struct cmd)];
+	size_t cbuf_n;
+	uv_timer_t join_timer, start_timer, mark_timer, end_timer, tick_timer, drain_timer;
+	struct conn *conns;
+	uint32_t nconns, target, next_open, inflight, joined, failed;
+	bool reporting;
+	struct wroom *rooms; /* indexed by global room; n = 0 when not ours */
+	uint32_t *my_rooms, nmy, room_cursor;
+	uint32_t total_conns; /* over all workers */
+	/* current window */
+	bool sending, maxmode, whole_rooms;
+	uint64_t ts, t0, t_end, drain_deadline, last_rx;
+	double msgs_per_ns;
+	uint64_t due_sent;
+	uint64_t cpu0;
+	struct result r;
+	uint8_t text[2048]; /* chat text template (marker then padding) */
+	uint32_t textlen;
+	uint64_t rng;
+};
+
+static uint8_t rdbuf[RDBUF];
+
+static uint32_t rnd32(struct worker *w)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return (uint32_t)w->rng;
+}
+
+static void conn_closed_cb(uv_handle_t *h)
+{
+	struct conn *c = (struct conn *)h;
+	free(c->carry);
+	c->carry = NULL;
+	c->carry_n = c->carry_cap = 0;
+}
+
+static void pump_connects(struct worker *w);
+
+static void conn_fail(struct conn *c, const char *why)
+{
+	struct worker *w = c->w;
+	if (c->state == C_DEAD)
+		return;
+	bool setting_up = c->state != C_READY;
+	if (!setting_up)
+		w->r.closed++;
+	else if (w->failed < 5)
+		fprintf(stderr, "loadgen: connection %u: %s\n", c->g, why);
+	c->state = C_DEAD;
+	if (!c->closing) {
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
+	}
+	if (setting_up) {
+		w->failed++;
+		w->inflight--;
+		pump_connects(w);
+	}
+}
+
+struct wreq {
+	uv_write_t req;
+	uv_buf_t buf;
+};
+
+static void wreq_done(uv_write_t *req, int status)
+{
+	struct wreq *wr = (struct wreq *)req;
+	if (status < 0 && status != UV_ECANCELED)
+		conn_fail((struct conn *)req->handle, "write failed");
+	free(wr);
+}
+
+/* Sends bytes now, or queues a copy of what the socket did not take. */
+static void conn_send(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->state == C_DEAD)
+		return;
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+	int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (w == (int)n)
+		return;
+	if (w < 0 && w != UV_EAGAIN) {
+		conn_fail(c, uv_strerror(w));
+		return;
+	}
+	size_t off = w > 0 ? (size_t)w : 0;
+	struct wreq *wr = malloc(sizeof(*wr) + n - off);
+	if (!wr) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	memcpy(wr + 1, p + off, n - off);
+	wr->buf = uv_buf_init((char *)(wr + 1), (unsigned)(n - off));
+	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &wr->buf, 1, wreq_done)) {
+		free(wr);
+		conn_fail(c, "write failed");
+	}
+}
+
+/* One masked client frame around payload p. */
+static void conn_send_frame(struct conn *c, uint8_t opcode, const uint8_t *p, size_t n)
+{
+	uint8_t f[14 + 4096];
+	if (n > 4096)
+		return;
+	size_t h = 0;
+	f[h++] = (uint8_t)(0x80 | opcode);
+	if (n < 126) {
+		f[h++] = (uint8_t)(0x80 | n);
+	} else {
+		f[h++] = 0x80 | 126;
+		f[h++] = (uint8_t)(n >> 8);
+		f[h++] = (uint8_t)n;
+	}
+	uint32_t key = rnd32(c->w);
+	uint8_t m[4];
+	memcpy(m, &key, 4);
+	memcpy(f + h, m, 4);
+	h += 4;
+	for (size_t i = 0; i < n; i++)
+		f[h + i] = p[i] ^ m[i & 3];
+	conn_send(c, f, h + n);
+}
+
+static size_t mp_str(uint8_t *p, const char *s, size_t n)
+{
+	size_t h = 0;
+	if (n < 32) {
+		p[h++] = (uint8_t)(0xa0 | n);
+	} else if (n < 256) {
+		p[h++] = 0xd9;
+		p[h++] = (uint8_t)n;
+	} else {
+		p[h++] = 0xda;
+		p[h++] = (uint8_t)(n >> 8);
+		p[h++] = (uint8_t)n;
+	}
+	memcpy(p + h, s, n);
+	return h + n;
+}
+
+static void send_join(struct conn *c)
+{
+	uint8_t p[256];
+	size_t n = 0;
+	char name[16];
+	int nl = snprintf(name, sizeof(name), "m%u", c->g);
+	const char *room = c->w->room_ids[c->room];
+	p[n++] = 0x84;
+	n += mp_str(p + n, "t", 1);
+	n += mp_str(p + n, "join", 4);
+	n += mp_str(p + n, "id", 2);
+	p[n++] = 0x01;
+	n += mp_str(p + n, "room", 4);
+	n += mp_str(p + n, room, strlen(room));
+	n += mp_str(p + n, "name", 4);
+	n += mp_str(p + n, name, (size_t)nl);
+	conn_send_frame(c, 0x2, p, n);
+}
+
+/* Sends one chat message from c, stamped now. */
+static void send_chat(struct conn *c)
+{
+	struct worker *w = c->w;
+	if (c->state != C_READY)
+		return;
+	uint64_t t = now_ns();
+	uint8_t *text = w->text;
+	put_hex(text + 4, t, 16);
+	put_hex(text + 21, c->g, 8);
+	if (w->o->mode == MODE_FLOOR) {
+		conn_send_frame(c, 0x2, text, w->textlen);
+	} else {
+		uint8_t p[2100];
+		size_t n = 0;
+		uint32_t id = ++c->next_id;
+		p[n++] = 0x83;
+		n += mp_str(p + n, "t", 1);
+		n += mp_str(p + n, "chat", 4);
+		n += mp_str(p + n, "id", 2);
+		p[n++] = 0xce;
+		p[n++] = (uint8_t)(id >> 24);
+		p[n++] = (uint8_t)(id >> 16);
+		p[n++] = (uint8_t)(id >> 8);
+		p[n++] = (uint8_t)id;
+		n += mp_str(p + n, "text", 4);
+		n += mp_str(p + n, (const char *)text, w->textlen);
+		conn_send_frame(c, 0x2, p, n);
+	}
+	w->r.sent_all++;
+	if (t >= w->t0 && t < w->t_end) {
+		w->r.sent++;
+		w->r.expected += w->o->members;
+	}
+}
+
+/* The next sender of a room of ours, rotating. */
+static void room_send(struct worker *w, uint32_t room)
+{
+	struct wroom *wr = &w->rooms[room];
+	if (!wr->n)
+		return;
+	struct conn *c = &w->conns[wr->first + wr->next];
+	wr->next = (wr->next + 1) % wr->n;
+	send_chat(c);
+}
+
+static void on_chat(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct worker *w = c->w;
+	const uint8_t *m = memmem(p, n, MARKER, 4);
+	uint64_t sent, from;
+	if (!m || (size_t)(p + n - m) < MARKER_LEN || hexval(m + 4, 16, &sent) ||
+	    hexval(m + 21, 8, &from)) {
+		w->r.unparsed++;
+		return;
+	}
+	w->last_rx = now;
+	if (now >= w->t0 && now < w->t_end)
+		w->r.in_window++;
+	if (sent >= w->t0 && sent < w->t_end) {
+		w->r.received++;
+		uint64_t us = now > sent ? (now - sent) / 1000u : 0;
+		w->r.hist[hidx(us)]++;
+		if (us > w->r.lat_max_us)
+			w->r.lat_max_us = us;
+	}
+	if (w->maxmode && w->sending && from == c->g && now < w->t_end)
+		room_send(w, c->room);
+}
+
+/* The "t" of a msgpack map: fast path for potluck's layout (t first). */
+static int msg_type(const uint8_t *p, size_t n, const uint8_t **t, size_t *tl)
+{
+	if (n >= 4 && (p[0] & 0xf0) == 0x80 && p[1] == 0xa1 && p[2] == 't' &&
+	    (p[3] & 0xe0) == 0xa0 && (size_t)(4 + (p[3] & 0x1f)) <= n) {
+		*t = p + 4;
+		*tl = p[3] & 0x1f;
+		return 0;
+	}
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	int rc = -1;
+	if (msgpack_unpack_next(&u, (const char *)p, n, NULL) == MSGPACK_UNPACK_SUCCESS &&
+	    u.data.type == MSGPACK_OBJECT_MAP) {
+		msgpack_object_map *mp = &u.data.via.map;
+		for (uint32_t i = 0; i < mp->size; i++) {
+			msgpack_object *k = &mp->ptr[i].key, *v = &mp->ptr[i].val;
+			if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 1 &&
+			    k->via.str.ptr[0] == 't' && v->type == MSGPACK_OBJECT_STR) {
+				/* points into p: msgpack-c references strings in place */
+				*t = (const uint8_t *)v->via.str.ptr;
+				*tl = v->via.str.size;
+				rc = 0;
+			}
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+static void on_joined(struct conn *c)
+{
+	struct worker *w = c->w;
+	c->state = C_READY;
+	w->joined++;
+	w->inflight--;
+	pump_connects(w);
+}
+
+static void on_message(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct worker *w = c->w;
+	if (w->o->mode == MODE_FLOOR) {
+		on_chat(c, p, n, now);
+		return;
+	}
+	const uint8_t *t = NULL;
+	size_t tl = 0;
+	if (msg_type(p, n, &t, &tl)) {
+		w->r.unparsed++;
+		return;
+	}
+	if (tl == 4 && !memcmp(t, "chat", 4)) {
+		w->r.ev_bytes += n;
+		w->r.ev_frames++;
+		on_chat(c, p, n, now);
+	} else if (tl == 2 && !memcmp(t, "ok", 2)) {
+		if (c->state == C_JOINING)
+			on_joined(c);
+		else
+			w->r.ok++;
+	} else if (tl == 5 && !memcmp(t, "error", 5)) {
+		if (c->state == C_JOINING) {
+			conn_fail(c, "join refused");
+			return;
+		}
+		w->r.errors++;
+		if (memmem(p, n, "rate_limited", 12))
+			w->r.rate_limited++;
+	} else {
+		w->r.other++;
+	}
+}
+
+static void on_frame(struct conn *c, const uint8_t *f, size_t n, uint64_t now)
+{
+	uint8_t op = f[0] & 0x0f;
+	size_t h = 2, len = f[1] & 0x7f;
+	if (len == 126)
+		h = 4;
+	else if (len == 127)
+		h = 10;
+	const uint8_t *p = f + h;
+	len = n - h;
+	switch (op) {
+	case 0x0:
+	case 0x1:
+	case 0x2:
+		on_message(c, p, len, now);
+		break;
+	case 0x8:
+		conn_fail(c, "closed by the server");
+		break;
+	case 0x9:
+		conn_send_frame(c, 0xa, p, len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Total length of the frame at p, 0 if its header is not complete yet,
+ * (size_t)-1 if it is not acceptable from a server. */
+static size_t frame_len(const uint8_t *p, size_t n)
+{
+	if (n < 2)
+		return 0;
+	if (p[1] & 0x80)
+		return (size_t)-1; /* server frames are never masked */
+	size_t len = p[1] & 0x7f;
+	if (len < 126)
+		return 2 + len;
+	if (len == 126)
+		return n < 4 ? 0 : 4 + ((size_t)p[2] << 8 | p[3]);
+	if (n < 10)
+		return 0;
+	uint64_t l = 0;
+	for (int i = 2; i < 10; i++)
+		l = l << 8 | p[i];
+	return l > MAX_FRAME ? (size_t)-1 : (size_t)(10 + l);
+}
+
+static int carry_add(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->carry_n + n > c->carry_cap) {
+		uint32_t cap = c->carry_cap ? c->carry_cap : 256;
+		while (cap < c->carry_n + n)
+			cap *= 2;
+		uint8_t *b = realloc(c->carry, cap);
+		if (!b)
+			return -1;
+		c->carry = b;
+		c->carry_cap = cap;
+	}
+	memcpy(c->carry + c->carry_n, p, n);
+	c->carry_n += (uint32_t)n;
+	return 0;
+}
+
+/* Frames are handled in place; only one cut by the end of a read is
+ * copied, into carry, until it is whole. */
+static void feed_frames(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	while (n && c->state != C_DEAD) {
+		if (c->carry_n) {
+			size_t tot = frame_len(c->carry, c->carry_n);
+			size_t want;
+			if (tot == (size_t)-1) {
+				conn_fail(c, "bad frame");
+				return;
+			}
+			if (tot)
+				want = tot - c->carry_n;
+			else
+				want = (c->carry_n < 2 ? 2 : (c->carry[1] & 0x7f) == 126 ? 4 : 10) -
+				       c->carry_n;
+			size_t take = want < n ? want : n;
+			if (carry_add(c, p, take)) {
+				conn_fail(c, "out of memory");
+				return;
+			}
+			p += take;
+			n -= take;
+			tot = frame_len(c->carry, c->carry_n);
+			if (tot && tot != (size_t)-1 && c->carry_n == tot) {
+				c->carry_n = 0;
+				on_frame(c, c->carry, tot, now);
+			}
+			continue;
+		}
+		size_t tot = frame_len(p, n);
+		if (tot == (size_t)-1) {
+			conn_fail(c, "bad frame");
+			return;
+		}
+		if (tot && tot <= n) {
+			on_frame(c, p, tot, now);
+			p += tot;
+			n -= tot;
+			continue;
+		}
+		if (carry_add(c, p, n))
+			conn_fail(c, "out of memory");
+		return;
+	}
+	if (c->carry_cap > 65536 && !c->carry_n) { /* a join snapshot was big */
+		free(c->carry);
+		c->carry = NULL;
+		c->carry_cap = 0;
+	}
+}
+
+static void on_handshake(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	if (carry_add(c, p, n)) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	uint8_t *e = memmem(c->carry, c->carry_n, "\r\n\r\n", 4);
+	if (!e) {
+		if (c->carry_n > 8192)
+			conn_fail(c, "handshake answer too long");
+		return;
+	}
+	*e = 0;
+	char *h = (char *)c->carry;
+	char *acc = strcasestr(h, "\nsec-websocket-accept:");
+	if (strncmp(h, "HTTP/1.1 101", 12) || !acc) {
+		conn_fail(c, "upgrade refused");
+		return;
+	}
+	acc += 22;
+	while (*acc == ' ')
+		acc++;
+	if (strncmp(acc, c->accept, 28)) {
+		conn_fail(c, "wrong Sec-WebSocket-Accept");
+		return;
+	}
+	if (c->w->o->mode == MODE_POTLUCK && !strcasestr(h, "\nsec-websocket-protocol: potluck.v1")) {
+		conn_fail(c, "subprotocol not accepted");
+		return;
+	}
+	size_t used = (size_t)(e + 4 - c->carry), rest = c->carry_n - used;
+	uint8_t *tail = NULL;
+	if (rest) { /* rare: frames came with the 101 */
+		tail = malloc(rest);
+		if (!tail) {
+			conn_fail(c, "out of memory");
+			return;
+		}
+		memcpy(tail, e + 4, rest);
+	}
+	c->carry_n = 0;
+	if (c->w->o->mode == MODE_FLOOR || c->w->o->no_join) {
+		c->state = C_READY;
+		c->w->joined++;
+		c->w->inflight--;
+		pump_connects(c->w);
+	} else {
+		c->state = C_JOINING;
+		send_join(c);
+	}
+	if (tail)
+		feed_frames(c, tail, rest, now);
+	free(tail);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)h;
+	(void)hint;
+	*buf = uv_buf_init((char *)rdbuf, RDBUF);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = (struct conn *)s;
+	if (nread < 0) {
+		conn_fail(c, nread == UV_EOF ? "closed by the server" : uv_strerror((int)nread));
+		return;
+	}
+	if (!nread)
+		return;
+	uint64_t now = now_ns(); /* one clock read per read: all arrived together */
+	if (c->state == C_HANDSHAKE)
+		on_handshake(c, (const uint8_t *)buf->base, (size_t)nread, now);
+	else
+		feed_frames(c, (const uint8_t *)buf->base, (size_t)nread, now);
+}
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+	if (c->state == C_DEAD)
+		return;
+	if (status < 0) {
+		conn_fail(c, uv_strerror(status));
+		return;
+	}
+	c->state = C_HANDSHAKE;
+	uint8_t raw[16];
+	for (int i = 0; i < 16; i += 4) {
+		uint32_t r = rnd32(c->w);
+		memcpy(raw + i, &r, 4);
+	}
+	char key[32], buf[512];
+	EVP_EncodeBlock((unsigned char *)key, raw, 16);
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	char cat[96];
+	snprintf(cat, sizeof(cat), "%s%s", key, guid);
+	unsigned char sha[SHA_DIGEST_LENGTH];
+	SHA1((const unsigned char *)cat, strlen(cat), sha);
+	EVP_EncodeBlock((unsigned char *)c->accept, sha, SHA_DIGEST_LENGTH);
+	const struct opts *o = c->w->o;
+	char path[48];
+	if (o->mode == MODE_FLOOR)
+		snprintf(path, sizeof(path), "/floor?room=%u", c->room);
+	else
+		snprintf(path, sizeof(path), "/ws");
+	int n = snprintf(buf, sizeof(buf),
+			 "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+			 "Sec-WebSocket-Version: 13\r\n%s\r\n",
+			 path, o->host, o->port, key,
+			 o->mode == MODE_POTLUCK ? "Sec-WebSocket-Protocol: potluck.v1\r\n" : "");
+	int rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	if (rc) {
+		conn_fail(c, uv_strerror(rc));
+		return;
+	}
+	conn_send(c, (const uint8_t *)buf, (size_t)n);
+}
+
+static void conn_open(struct conn *c)
+{
+	struct worker *w = c->w;
+	const struct opts *o = w->o;
+	c->state = C_CONNECTING;
+	w->inflight++;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		c->closing = true; /* nothing to close */
+		conn_fail(c, strerror(errno));
+		return;
+	}
+	if (o->sources > 0) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		src.sin_addr.s_addr = htonl(0x7f000002u + c->g % (uint32_t)o->sources);
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src))) {
+			close(fd);
+			c->closing = true;
+			conn_fail(c, strerror(errno));
+			return;
+		}
+	}
+	uv_tcp_init(&w->loop, &c->tcp);
+	if (uv_tcp_open(&c->tcp, fd)) {
+		close(fd);
+		conn_fail(c, "uv_tcp_open");
+		return;
+	}
+	uv_tcp_nodelay(&c->tcp, 1);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+	inet_pton(AF_INET, o->host, &sa.sin_addr);
+	c->creq.data = c;
+	int rc = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&sa, connect_cb);
+	if (rc)
+		conn_fail(c, uv_strerror(rc));
+}
+
+static void report_ready(struct worker *w)
+{
+	if (w->reporting)
+		return;
+	w->reporting = true;
+	uv_timer_stop(&w->join_timer);
+	struct ready rd = {w->joined, w->failed};
+	if (write_full(w->up, &rd, sizeof(rd)))
+		exit(1);
+}
+
+static void pump_connects(struct worker *w)
+{
+	while (w->next_open < w->target && w->inflight < (uint32_t)w->o->parallel)
+		conn_open(&w->conns[w->next_open++]);
+	if (!w->inflight && w->next_open >= w->target)
+		report_ready(w);
+}
+
+static void join_deadline(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	fprintf(stderr, "loadgen: worker: join deadline: %u of %u joined\n", w->joined, w->target);
+	report_ready(w);
+}
+
+/* ---- worker: windows ---- */
+
+static void send_result(struct worker *w)
+{
+	if (write_full(w->up, &w->r, sizeof(w->r)))
+		exit(1);
+}
+
+static void drain_check(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	uint64_t now = now_ns();
+	bool all = w->whole_rooms && w->r.received >= w->r.expected;
+	if (all || now - w->last_rx > 1000000000u || now > w->drain_deadline) {
+		uv_timer_stop(t);
+		send_result(w);
+	}
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	uint64_t now = now_ns();
+	if (now >= w->t_end)
+		now = w->t_end;
+	uint64_t due = (uint64_t)((double)(now - w->ts) * w->msgs_per_ns);
+	while (w->due_sent < due && w->nmy) {
+		room_send(w, w->my_rooms[w->room_cursor]);
+		w->room_cursor = (w->room_cursor + 1) % w->nmy;
+		w->due_sent++;
+	}
+}
+
+static void window_start(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	w->sending = true;
+	if (w->maxmode) {
+		for (uint32_t i = 0; i < w->nmy; i++)
+			for (uint32_t k = 0; k < w->o->window; k++)
+				room_send(w, w->my_rooms[i]);
+	} else {
+		uv_timer_start(&w->tick_timer, tick, 1, 1);
+	}
+}
+
+static void window_mark(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	w->cpu0 = cpu_ns();
+}
+
+static void window_end(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	if (!w->maxmode)
+		tick(&w->tick_timer); /* what is due up to t_end */
+	w->sending = false;
+	uv_timer_stop(&w->tick_timer);
+	w->r.gen_cpu_ns = w->r.gen_cpu_max_ns = cpu_ns() - w->cpu0;
+	w->last_rx = now_ns();
+	uv_timer_start(&w->drain_timer, drain_check, 20, 20);
+}
+
+static uint64_t ms_until(uint64_t t)
+{
+	uint64_t now = now_ns();
+	return t > now ? (t - now + 999999u) / 1000000u : 0;
+}
+
+static void on_cmd(struct worker *w, const struct cmd *cm)
+{
+	const struct opts *o = w->o;
+	switch (cm->type) {
+	case CMD_CONNECT:
+		w->target = 0;
+		while (w->target < w->nconns && w->conns[w->target].g < cm->n)
+			w->target++;
+		w->reporting = false;
+		uv_timer_start(&w->join_timer, join_deadline,
+			       (uint64_t)(o->join_timeout * 1000.0), 0);
+		pump_connects(w);
+		break;
+	case CMD_GO: {
+		memset(&w->r, 0, sizeof(w->r));
+		w->ts = cm->ts;
+		w->t0 = cm->t0;
+		w->t_end = cm->t_end;
+		w->drain_deadline = cm->t_end + (uint64_t)(o->drain * 1e9);
+		w->maxmode = cm->rate == 0;
+		w->due_sent = 0;
+		/* this worker's share of the messages, by its share of members */
+		w->msgs_per_ns = (double)cm->rate / o->members * ((double)w->joined / w->total_conns) / 1e9;
+		uv_timer_start(&w->start_timer, window_start, ms_until(cm->ts), 0);
+		uv_timer_start(&w->mark_timer, window_mark, ms_until(cm->t0), 0);
+		uv_timer_start(&w->end_timer, window_end, ms_until(cm->t_end), 0);
+		break;
+	}
+	default:
+		exit(0);
+	}
+}
+
+static void down_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct worker *w = h->data;
+	(void)hint;
+	*buf = uv_buf_init((char *)w->cbuf + w->cbuf_n, (unsigned)(sizeof(w->cbuf) - w->cbuf_n));
+}
+
+static void down_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct worker *w = s->data;
+	(void)buf;
+	if (nread < 0)
+		exit(0); /* the parent is gone */
+	w->cbuf_n += (size_t)nread;
+	if (w->cbuf_n == sizeof(w->cbuf)) {
+		struct cmd cm;
+		memcpy(&cm, w->cbuf, sizeof(cm));
+		w->cbuf_n = 0;
+		on_cmd(w, &cm);
+	}
+}
+
+static int owner(const struct opts *o, uint32_t g)
+{
+	if (o->rooms >= (uint32_t)o->procs)
+		return (int)((g / o->members) % (uint32_t)o->procs);
+	return (int)(g % (uint32_t)o->procs);
+}
+
+static void worker_run(const struct opts *o, char (*room_ids)[32], int p, int up, int down,
+		       uint32_t total)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		exit(1);
+	w->o = o;
+	w->room_ids = room_ids;
+	w->up = up;
+	w->total_conns = total;
+	w->whole_rooms = o->rooms >= (uint32_t)o->procs;
+	w->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)getpid() << 20) ^ now_ns();
+	uv_loop_init(&w->loop);
+	for (uint32_t g = 0; g < total; g++)
+		w->nconns += owner(o, g) == p;
+	w->conns = calloc(w->nconns ? w->nconns : 1, sizeof(*w->conns));
+	w->rooms = calloc(o->rooms, sizeof(*w->rooms));
+	w->my_rooms = calloc(o->rooms, sizeof(*w->my_rooms));
+	if (!w->conns || !w->rooms || !w->my_rooms)
+		exit(1);
+	uint32_t k = 0;
+	for (uint32_t g = 0; g < total; g++) {
+		if (owner(o, g) != p)
+			continue;
+		struct conn *c = &w->conns[k];
+		c->w = w;
+		c->g = g;
+		c->room = g / o->members;
+		c->next_id = 1;
+		struct wroom *wr = &w->rooms[c->room];
+		if (!wr->n) {
+			wr->first = k;
+			w->my_rooms[w->nmy++] = c->room;
+		}
+		wr->n++;
+		k++;
+	}
+	/* the chat text: marker, then padding */
+	w->textlen = o->mode == MODE_FLOOR ? o->payload : o->size;
+	memset(w->text, 'x', w->textlen);
+	memcpy(w->text, "LAT:0000000000000000:00000000 ", MARKER_LEN + 1);
+	uv_timer_t *timers[] = {&w->join_timer, &w->start_timer, &w->mark_timer,
+				&w->end_timer, &w->tick_timer, &w->drain_timer};
+	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
+		uv_timer_init(&w->loop, timers[i]);
+		timers[i]->data = w;
+	}
+	uv_pipe_init(&w->loop, &w->down, 0);
+	w->down.data = w;
+	if (uv_pipe_open(&w->down, down) ||
+	    uv_read_start((uv_stream_t *)&w->down, down_alloc, down_read))
+		exit(1);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	exit(0);
+}
+
+/* ---- parent ---- */
+
+struct child {
+	pid_t pid;
+	int up, down;
+};
+
+static struct child kids[MAX_PROCS];
+static int nkids;
+
+static void kill_kids(void)
+{
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].pid > 0)
+			kill(kids[i].pid, SIGTERM);
+}
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "loadgen: %s\n", msg);
+	kill_kids();
+	exit(1);
+}
+
+static void broadcast(const struct cmd *cm)
+{
+	for (int i = 0; i < nkids; i++)
+		if (write_full(kids[i].down, cm, sizeof(*cm)))
+			die("a worker went away");
+}
+
+static uint32_t connect_all(const struct opts *o, uint32_t n)
+{
+	struct cmd cm = {.type = CMD_CONNECT, .n = n};
+	uint64_t t = now_ns();
+	broadcast(&cm);
+	uint32_t joined = 0, failed = 0;
+	uint64_t deadline = t + (uint64_t)((o->join_timeout + 10) * 1e9);
+	for (int i = 0; i < nkids; i++) {
+		struct ready rd;
+		if (read_full(kids[i].up, &rd, sizeof(rd), deadline))
+			die("a worker did not report");
+		joined += rd.joined;
+		failed += rd.failed;
+	}
+	fprintf(stderr, "loadgen: %u of %u connected%s in %.2f s (%u failed)\n", joined, n,
+		o->mode == MODE_POTLUCK && !o->no_join ? " and joined" : "", (double)(now_ns() - t) / 1e9, failed);
+	return joined;
+}
+
+static const char *mode_name(const struct opts *o)
+{
+	return o->mode == MODE_FLOOR ? "floor" : "potluck";
+}
+
+/* Waits (at most 60 s) until other work on the machine uses less than a
+ * third of a core: it is shared, and a busy neighbour changes the figures
+ * (late wake-ups batch more frames per send and flatter every server). */
+static void wait_quiet(void)
+{
+	for (int i = 0; i < 60; i++) {
+		uint64_t b0 = machine_busy_ns();
+		sleep_until(now_ns() + 1000000000u);
+		if (machine_busy_ns() - b0 < 330000000u)
+			return;
+	}
+	fprintf(stderr, "loadgen: the machine stayed busy; measuring anyway\n");
+}
+
+struct window {
+	struct result sum;
+	uint64_t cpu0, cpu1, rss0, rss1, busy0, busy1;
+	bool have_srv;
+};
+
+static void measure_window(const struct opts *o, uint64_t rate, struct window *wi)
+{
+	struct cmd cm = {.type = CMD_GO, .rate = rate};
+	cm.ts = now_ns() + 200000000u;
+	cm.t0 = cm.ts + (uint64_t)(o->warmup * 1e9);
+	cm.t_end = cm.t0 + (uint64_t)(o->duration * 1e9);
+	memset(wi, 0, sizeof(*wi));
+	broadcast(&cm);
+	wi->have_srv = o->server_pid > 0;
+	sleep_until(cm.t0);
+	wi->busy0 = machine_busy_ns();
+	if (wi->have_srv && proc_stat(o->server_pid, &wi->cpu0, &wi->rss0))
+		wi->have_srv = false;
+	sleep_until(cm.t_end);
+	wi->busy1 = machine_busy_ns();
+	if (wi->have_srv && proc_stat(o->server_pid, &wi->cpu1, &wi->rss1))
+		wi->have_srv = false;
+	struct result *sum = &wi->sum, r;
+	uint64_t deadline = cm.t_end + (uint64_t)((o->drain + 10) * 1e9);
+	for (int i = 0; i < nkids; i++) {
+		if (read_full(kids[i].up, &r, sizeof(r), deadline))
+			die("a worker did not report its window");
+		uint64_t *a = (uint64_t *)sum, *b = (uint64_t *)&r;
+		for (size_t k = 0; k < sizeof(r) / sizeof(uint64_t); k++)
+			a[k] += b[k];
+		sum->gen_cpu_max_ns -= r.gen_cpu_max_ns;
+		if (r.gen_cpu_max_ns > sum->gen_cpu_max_ns)
+			sum->gen_cpu_max_ns = r.gen_cpu_max_ns;
+		sum->lat_max_us -= r.lat_max_us;
+		if (r.lat_max_us > sum->lat_max_us)
+			sum->lat_max_us = r.lat_max_us;
+	}
+}
+
+/* Other work's share of a core during the window. */
+static double window_others(const struct opts *o, const struct window *wi)
+{
+	double srv_cpu = wi->have_srv ? (double)(wi->cpu1 - wi->cpu0) / 1e9 : 0;
+	double others = ((double)wi->busy1 - (double)wi->busy0) / 1e9 - srv_cpu -
+			(double)wi->sum.gen_cpu_ns / 1e9;
+	return others > 0 ? others / o->duration : 0;
+}
+
+static void run_window(const struct opts *o, uint64_t rate)
+{
+	struct window wi;
+	for (int attempt = 0;; attempt++) {
+		wait_quiet();
+		measure_window(o, rate, &wi);
+		double oc = window_others(o, &wi);
+		if (oc <= DISTURBED || attempt >= o->retries)
+			break;
+		fprintf(stderr, "loadgen: other work used %.0f%% of a core during the window: "
+			"measuring it again\n", oc * 100);
+	}
+	struct result sum = wi.sum;
+	uint64_t rss0 = wi.rss0, rss1 = wi.rss1;
+	double d = o->duration;
+	double dps = (double)sum.in_window / d;
+	double srv_cpu = wi.have_srv ? (double)(wi.cpu1 - wi.cpu0) / 1e9 : 0;
+	double dpcs = srv_cpu > 0 ? (double)sum.in_window / srv_cpu : 0;
+	double gen_core = (double)sum.gen_cpu_max_ns / 1e9 / d;
+	double other_core = window_others(o, &wi);
+	long long lost = (long long)sum.expected - (long long)sum.received;
+	double p50 = hpct(sum.hist, 0.5), p99 = hpct(sum.hist, 0.99),
+	       p999 = hpct(sum.hist, 0.999);
+	uint64_t evb = sum.ev_frames ? sum.ev_bytes / sum.ev_frames : o->payload;
+	char rate_s[32];
+	if (rate)
+		snprintf(rate_s, sizeof(rate_s), "%" PRIu64 "/s", rate);
+	else
+		snprintf(rate_s, sizeof(rate_s), "max(window %u)", o->window);
+	printf("%s %s %ux%u rate=%s over %.1fs: %.0f deliveries/s, %.0f per server CPU-s "
+	       "(server CPU %.2fs = %.0f%%), latency p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms; "
+	       "sent %" PRIu64 ", expected %" PRIu64 ", received %" PRIu64 ", lost %lld; "
+	       "generator CPU %.2fs (busiest worker %.0f%% of a core); server RSS %" PRIu64
+	       " -> %" PRIu64 " KiB\n",
+	       o->label, mode_name(o), o->rooms, o->members, rate_s, d, dps, dpcs, srv_cpu,
+	       srv_cpu / d * 100, p50, p99, p999, (double)sum.lat_max_us / 1000.0, sum.sent,
+	       sum.expected, sum.received, lost, (double)sum.gen_cpu_ns / 1e9, gen_core * 100,
+	       rss0, rss1);
+	if (sum.closed || sum.errors || sum.unparsed)
+		printf("  note: %" PRIu64 " connections closed by the server, %" PRIu64
+		       " error replies (%" PRIu64 " rate_limited), %" PRIu64 " unparsed\n",
+		       sum.closed, sum.errors, sum.rate_limited, sum.unparsed);
+	if (other_core > DISTURBED)
+		printf("  note: other work on the machine used %.0f%% of a core during the window: "
+		       "these figures are disturbed\n",
+		       other_core * 100);
+	if (gen_core > 0.9)
+		printf("  note: a generator worker used %.0f%% of a core: it may be the "
+		       "bottleneck\n",
+		       gen_core * 100);
+	printf("RESULT label=%s mode=%s rooms=%u members=%u rate=%" PRIu64 " dur=%.1f dps=%.0f "
+	       "dpcs=%.0f srv_cpu=%.3f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f sent=%" PRIu64
+	       " expected=%" PRIu64 " received=%" PRIu64 " lost=%lld gen_cpu=%.3f gen_core=%.2f "
+	       "rss0_kb=%" PRIu64 " rss1_kb=%" PRIu64 " evbytes=%" PRIu64 " closed=%" PRIu64
+	       " errors=%" PRIu64 " other_core=%.2f\n",
+	       o->label, mode_name(o), o->rooms, o->members, rate, d, dps, dpcs, srv_cpu, p50,
+	       p99, p999, (double)sum.lat_max_us / 1000.0, sum.sent, sum.expected, sum.received,
+	       lost, (double)sum.gen_cpu_ns / 1e9, gen_core, rss0, rss1, evb, sum.closed,
+	       sum.errors, other_core);
+	fflush(stdout);
+}
+
+static void run_idle(const struct opts *o)
+{
+	uint64_t rss[MAX_STEPS] = {0}, cpu;
+	for (int i = 0; i < o->nidle; i++) {
+		uint32_t n = (uint32_t)o->idle[i];
+		if (connect_all(o, n) < n)
+			die("not every client joined");
+		sleep_until(now_ns() + (uint64_t)(o->settle * 1e9));
+		if (o->server_pid <= 0 || proc_stat(o->server_pid, &cpu, &rss[i]))
+			die("--idle needs --server-pid");
+		printf("%s %s idle: %u connections in rooms of %u, server RSS %" PRIu64 " KiB\n",
+		       o->label, mode_name(o), n, o->members, rss[i]);
+		if (i > 0) {
+			double per = ((double)rss[i] - (double)rss[0]) * 1024.0 /
+				     (double)(n - o->idle[0]);
+			printf("  RSS per connection from %" PRIu64 " to %u: %.0f bytes (%.2f KiB)\n",
+			       o->idle[0], n, per, per / 1024);
+			printf("RESULT_IDLE label=%s mode=%s members=%u n0=%" PRIu64 " n=%u rss0_kb=%" PRIu64
+			       " rss_kb=%" PRIu64 " per_conn_b=%.0f\n",
+			       o->label, mode_name(o), o->members, o->idle[0], n, rss[0], rss[i], per);
+		}
+		fflush(stdout);
+	}
+}
+
+static int parse_list(const char *s, uint64_t *out, int max)
+{
+	int n = 0;
+	while (*s && n < max) {
+		char *end;
+		out[n++] = strtoull(s, &end, 10);
+		if (end == s)
+			return -1;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: loadgen [options]\n"
+		"  --host ADDR         loopback address of the server (127.0.0.1)\n"
+		"  --port N            its port (8080)\n"
+		"  --mode potluck|floor\n"
+		"  --rooms R           rooms (100)\n"
+		"  --members M         members per room (20)\n"
+		"  --size BYTES        chat text size in potluck mode (100)\n"
+		"  --payload BYTES     frame payload in floor mode (potluck's chat event size)\n"
+		"  --rates LIST        deliveries/s per window, 0 = as fast as it goes (10000)\n"
+		"  --duration S        measured window (10)\n"
+		"  --warmup S          traffic before the window (1)\n"
+		"  --window W          messages in flight per room at rate 0 (1)\n"
+		"  --drain S           longest wait for late deliveries (5)\n"
+		"  --idle LIST         idle scenario: connection counts, e.g. 1000,10000\n"
+		"  --settle S          idle: wait before reading RSS (2)\n"
+		"  --server-pid PID    read the server's CPU and RSS from /proc\n"
+		"  --procs N           worker processes (1)\n"
+		"  --sources N         source addresses 127.0.0.2 .. (4; 0 = let the kernel pick)\n"
+		"  --parallel N        connections being set up at once (256)\n"
+		"  --join-timeout S    deadline for connecting and joining (60)\n"
+		"  --no-join           potluck: upgrade but do not join (with --idle: the bare\n"
+		"                      connection's cost, without the member's)\n"
+		"  --retries N         measure a window again when other work disturbed it (2)\n"
+		"  --label TEXT        first word of the report lines\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.host = "127.0.0.1", .port = 8080, .mode = MODE_POTLUCK, .rooms = 100,
+		.members = 20, .size = 100, .payload = 0, .duration = 10, .warmup = 1,
+		.drain = 5, .settle = 2, .join_timeout = 60, .window = 1, .procs = 1,
+		.sources = 4, .parallel = 256, .retries = 2, .label = "bench",
+	};
+	o.rates[0] = 10000;
+	o.nrates = 1;
+	static const struct option lo[] = {
+		{"host", 1, 0, 'h'},     {"port", 1, 0, 'p'},     {"mode", 1, 0, 'm'},
+		{"rooms", 1, 0, 'r'},    {"members", 1, 0, 'M'},  {"size", 1, 0, 's'},
+		{"payload", 1, 0, 'P'},  {"rates", 1, 0, 'R'},    {"duration", 1, 0, 'd'},
+		{"warmup", 1, 0, 'W'},   {"window", 1, 0, 'w'},   {"drain", 1, 0, 'D'},
+		{"idle", 1, 0, 'i'},     {"settle", 1, 0, 'S'},   {"server-pid", 1, 0, 'x'},
+		{"procs", 1, 0, 'n'},    {"sources", 1, 0, 'a'},  {"parallel", 1, 0, 'c'},
+		{"join-timeout", 1, 0, 'j'}, {"label", 1, 0, 'l'}, {"no-join", 0, 0, 'N'}, {"retries", 1, 0, 'T'}, {"help", 0, 0, 'H'},
+		{0, 0, 0, 0},
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': o.host = optarg; break;
+		case 'p': o.port = atoi(optarg); break;
+		case 'm':
+			if (!strcmp(optarg, "floor"))
+				o.mode = MODE_FLOOR;
+			else if (strcmp(optarg, "potluck"))
+				die("--mode is potluck or floor (socketio: not yet)");
+			break;
+		case 'r': o.rooms = (uint32_t)atoi(optarg); break;
+		case 'M': o.members = (uint32_t)atoi(optarg); break;
+		case 's': o.size = (uint32_t)atoi(optarg); break;
+		case 'P': o.payload = (uint32_t)atoi(optarg); break;
+		case 'R': o.nrates = parse_list(optarg, o.rates, MAX_STEPS); break;
+		case 'd': o.duration = atof(optarg); break;
+		case 'W': o.warmup = atof(optarg); break;
+		case 'w': o.window = (uint32_t)atoi(optarg); break;
+		case 'D': o.drain = atof(optarg); break;
+		case 'i': o.nidle = parse_list(optarg, o.idle, MAX_STEPS); break;
+		case 'S': o.settle = atof(optarg); break;
+		case 'x': o.server_pid = atoi(optarg); break;
+		case 'n': o.procs = atoi(optarg); break;
+		case 'a': o.sources = atoi(optarg); break;
+		case 'c': o.parallel = atoi(optarg); break;
+		case 'j': o.join_timeout = atof(optarg); break;
+		case 'l': o.label = optarg; break;
+		case 'N': o.no_join = true; break;
+		case 'T': o.retries = atoi(optarg); break;
+		case 'H': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	struct in_addr ia;
+	if (inet_pton(AF_INET, o.host, &ia) != 1 || (ntohl(ia.s_addr) >> 24) != 127)
+		die("--host must be an IPv4 loopback address (127.x.x.x)");
+	if (o.payload == 0)
+		o.payload = o.size + 60; /* about potluck's chat event; pass evbytes= */
+	if (o.nrates < 0 || o.nidle < 0 || o.members < 1 || o.procs < 1 || o.procs > MAX_PROCS ||
+	    o.size < MARKER_LEN + 1 || o.size > 2000 || o.payload < MARKER_LEN + 1 ||
+	    o.payload > 2000 || o.window < 1 || o.duration <= 0 || o.parallel < 1 ||
+	    o.sources < 0 || o.sources > 250)
+		die("bad arguments (see --help)");
+	uint64_t total = 0;
+	if (o.no_join && !o.nidle)
+		die("--no-join goes with --idle");
+	if (o.nidle) {
+		for (int i = 1; i < o.nidle; i++)
+			if (o.idle[i] <= o.idle[i - 1])
+				die("--idle counts must increase");
+		total = o.idle[o.nidle - 1];
+		o.rooms = (uint32_t)((total + o.members - 1) / o.members);
+	} else {
+		total = (uint64_t)o.rooms * o.members;
+	}
+	if (!o.rooms || total > 1000000)
+		die("bad sizes");
+
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (total / (uint64_t)o.procs + 64 > rl.rlim_cur)
+			fprintf(stderr, "loadgen: warning: %" PRIu64 " connections per worker, "
+				"descriptor limit %llu: use more --procs\n",
+				total / (uint64_t)o.procs, (unsigned long long)rl.rlim_cur);
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	char(*room_ids)[32] = calloc(o.rooms, 32);
+	if (!room_ids)
+		die("out of memory");
+	if (o.mode == MODE_POTLUCK) {
+		uint64_t t = now_ns();
+		for (uint32_t i = 0; i < o.rooms; i++)
+			if (create_room(&o, i, room_ids[i], sizeof(room_ids[i])))
+				die("cannot create the rooms");
+		fprintf(stderr, "loadgen: %u rooms created in %.2f s\n", o.rooms,
+			(double)(now_ns() - t) / 1e9);
+	}
+	fflush(NULL);
+	for (int p = 0; p < o.procs; p++) {
+		int up[2], down[2];
+		if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC))
+			die("pipe");
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			close(up[0]);
+			close(down[1]);
+			for (int i = 0; i < nkids; i++) {
+				close(kids[i].up);
+				close(kids[i].down);
+			}
+			nkids = 0;
+			worker_run(&o, room_ids, p, up[1], down[0], (uint32_t)total);
+		}
+		close(up[1]);
+		close(down[0]);
+		kids[nkids++] = (struct child){pid, up[0], down[1]};
+	}
+
+	int rc = 0;
+	if (o.nidle) {
+		run_idle(&o);
+	} else {
+		if (connect_all(&o, (uint32_t)total) < total)
+			die("not every client joined");
+		for (int i = 0; i < o.nrates; i++)
+			run_window(&o, o.rates[i]);
+	}
+	struct cmd quit = {.type = CMD_QUIT};
+	broadcast(&quit);
+	for (int i = 0; i < nkids; i++) {
+		int st;
+		waitpid(kids[i].pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,251 @@
+#!/bin/sh
+# run.sh — `make bench`: potluck side by side with the physical floor, in one
+# run, at a size that fits this 2-core machine in a few minutes.
+#
+# Each measurement gets a fresh server (potluckd with an empty temporary data
+# dir, or tests/bench/floor) on a free loopback port, so one scenario's
+# disconnects (grace periods, leave records) never land in the next one's
+# window. The generator (tests/bench/loadgen) reads the server's own pid's
+# CPU and RSS from /proc. The floor's frames are as big as potluck's chat
+# events in the same run (loadgen reports them as evbytes=), so both send
+# the same bytes to the same sockets.
+#
+#   s2   broadcast fan-out, BENCH_ROOMS x BENCH_MEMBERS (100 x 20), 100-byte
+#        messages, at BENCH_RATES deliveries/s (10000,40000 and 0 = as fast
+#        as it goes), BENCH_DURATION s windows (10: CPU time is counted in
+#        10 ms ticks here)
+#   big  broadcast efficiency in one room of BENCH_BIG members (1000)
+#   s1   idle memory per connection at BENCH_IDLE connections (1000,10000),
+#        rooms of 20: (RSS(N) - RSS(N0)) / (N - N0); s1bare the same for
+#        connections upgraded but never joined (lws's share alone)
+#
+# The machine is shared: before each generator run this waits (at most
+# BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
+# re-measures a window that other work disturbed; the table leaves such
+# windows out. BENCH_RUNS=3 repeats everything and the table shows
+# median [min-max]. POTLUCKD=path measures another build than build/;
+# `run.sh --table FILE` re-tabulates an earlier run's raw lines.
+# Every line the generator printed goes to test-output/bench/; the table
+# comes last. Sizes beyond these: run build/bench/loadgen --help.
+set -u
+root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
+cd "$root"
+BUILD=${BUILD:-build}
+RUNS=${BENCH_RUNS:-1}
+ROOMS=${BENCH_ROOMS:-100}
+MEMBERS=${BENCH_MEMBERS:-20}
+RATES=${BENCH_RATES:-10000,40000,0}
+DUR=${BENCH_DURATION:-10}
+SIZE=${BENCH_SIZE:-100}
+BIG=${BENCH_BIG:-1000}
+BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
+IDLE=${BENCH_IDLE:-1000,10000}
+PROCS=${BENCH_PROCS:-1}
+
+# The table: per scenario and rate, the median [min-max] over the runs of
+# the windows that other work did not disturb (all of them, marked, when
+# every one was disturbed); the ratio is of the two medians.
+table() {
+	awk '
+function sortv(s, a,   n, i, j, t) {
+	n = split(s, a, " ")
+	for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n
+}
+function medv(s,   a, n) { n = sortv(s, a); return n ? a[int((n + 1) / 2)] + 0 : 0 }
+function med(s,   a, n) {
+	n = sortv(s, a)
+	if (n <= 1) return fmt(a[1] + 0)
+	return sprintf("%s [%s-%s]", fmt(a[int((n + 1) / 2)]), fmt(a[1]), fmt(a[n]))
+}
+function fmt(v) { return (v >= 100) ? sprintf("%.0f", v) : sprintf("%.2f", v) }
+function add(k, f, v) { V[k, f] = (V[k, f] == "" ? v : V[k, f] " " v) }
+function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, "="); F[kv[1]] = kv[2] } }
+/^RESULT / {
+	fields()
+	k = F["label"] SUBSEP F["rate"]
+	if (!(k in seen)) { seen[k] = 1; order[++n] = k; size[k] = F["rooms"] "x" F["members"] }
+	m = F["mode"]; q = (F["other_core"] + 0 > 0.15) ? "d" : "q"
+	N[k, m, q]++
+	add(k, m q "dps", F["dps"]); add(k, m q "dpcs", F["dpcs"]); add(k, m q "p50", F["p50_ms"])
+	add(k, m q "p99", F["p99_ms"]); add(k, m q "p999", F["p999_ms"]); add(k, m q "lost", F["lost"])
+}
+/^RESULT_IDLE / {
+	fields()
+	ik = F["label"] " " F["mode"] " " F["n0"] " " F["n"]
+	if (!(ik in iseen)) { iseen[ik] = 1; iorder[++ni] = ik }
+	I[ik] = (I[ik] == "" ? F["per_conn_b"] : I[ik] " " F["per_conn_b"])
+}
+function pick(k, m) { return N[k, m, "q"] ? m "q" : m "d" }
+function runs(k, m) { return N[k, m, "q"] ? N[k, m, "q"] : N[k, m, "d"] "!" }
+END {
+	printf "%-4s %-7s %-6s | %-22s %-22s %-22s %-7s | %-17s %-17s | %-4s %s\n", "", "size", "rate",
+	       "potluck deliveries/s", "potluck per CPU-s", "floor per CPU-s", "ratio",
+	       "potluck p50/99/99.9", "floor p50/99/99.9", "lost", "runs p/f"
+	for (i = 1; i <= n; i++) {
+		k = order[i]; split(k, kk, SUBSEP); p = pick(k, "potluck"); f = pick(k, "floor")
+		fd = medv(V[k, f "dpcs"])
+		printf "%-4s %-7s %-6s | %-22s %-22s %-22s %-7s | %-17s %-17s | %-4s %s/%s\n", kk[1], size[k],
+		       (kk[2] == 0 ? "max" : kk[2]), med(V[k, p "dps"]), med(V[k, p "dpcs"]), med(V[k, f "dpcs"]),
+		       (fd > 0 ? sprintf("%.0f%%", 100 * medv(V[k, p "dpcs"]) / fd) : "-"),
+		       sprintf("%.2f/%.2f/%.2f", medv(V[k, p "p50"]), medv(V[k, p "p99"]), medv(V[k, p "p999"])),
+		       sprintf("%.2f/%.2f/%.2f", medv(V[k, f "p50"]), medv(V[k, f "p99"]), medv(V[k, f "p999"])),
+		       medv(V[k, p "lost"]) + medv(V[k, f "lost"]), runs(k, "potluck"), runs(k, "floor")
+	}
+	print "(ms; runs = undisturbed windows used, \"!\" = all were disturbed by other work)"
+	for (i = 1; i <= ni; i++) {
+		split(iorder[i], ii, " ")
+		printf "%-6s idle %-7s RSS per connection, %s -> %s connections: %s bytes\n", ii[1], ii[2], ii[3], ii[4], med(I[iorder[i]])
+	}
+}' "$1"
+}
+
+if [ "${1:-}" = "--table" ]; then # tabulate an earlier run's raw lines
+	table "$2"
+	exit
+fi
+
+out="$root/test-output/bench"
+mkdir -p "$out"
+results="$out/results-$(date +%Y%m%d-%H%M%S).txt"
+: >"$results"
+
+# POTLUCKD=path measures another build (e.g. a snapshot of a commit)
+if [ -z "${POTLUCKD:-}" ]; then
+	make --no-print-directory potluckd >/dev/null || exit 1
+	POTLUCKD="$BUILD/potluckd"
+	built="built from the tree at $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet -- src 2>/dev/null || echo ' with uncommitted changes in src/')"
+else
+	built="given by POTLUCKD"
+fi
+make --no-print-directory "$BUILD/bench/loadgen" "$BUILD/bench/floor" >/dev/null || exit 1
+LOADGEN="$BUILD/bench/loadgen"
+
+tmp=$(mktemp -d)
+srv=
+cleanup() {
+	if [ -n "$srv" ]; then
+		kill "$srv" 2>/dev/null
+		wait "$srv" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Below the ephemeral range, so no client socket of an earlier run holds it.
+low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+free_port() {
+	while :; do
+		p=$((low - 12000 + $(od -An -N2 -tu2 /dev/urandom) % 11000))
+		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || {
+			echo "$p"
+			return
+		}
+	done
+}
+
+# Waits (at most 10 s) until something listens on $port.
+wait_listen() {
+	i=0
+	while ! ss -ltnH "sport = :$port" | grep -q .; do
+		i=$((i + 1))
+		if [ "$i" -gt 100 ] || ! kill -0 "$srv" 2>/dev/null; then
+			echo "bench: the server on port $port did not start" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+# The machine is shared: wait (at most BENCH_QUIET_WAIT s, 120) until other
+# work uses less than a third of a core, so it does not land in a window.
+# loadgen reports what still ran meanwhile (other_core; "disturbed" notes).
+busy() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+wait_quiet() {
+	waited=0
+	while [ "$waited" -lt "${BENCH_QUIET_WAIT:-120}" ]; do
+		b0=$(busy)
+		sleep 1
+		b1=$(busy)
+		[ $((b1 - b0)) -lt 33 ] && return
+		waited=$((waited + 1))
+	done
+	echo "bench: the machine stayed busy; measuring anyway" >&2
+}
+
+start_potluck() {
+	port=$(free_port)
+	data=$(mktemp -d -p "$tmp")
+	"$POTLUCKD" --host 127.0.0.1 --port "$port" --data-dir "$data" \
+		--web-root web/dist --log-level warn 2>>"$out/potluckd.log" &
+	srv=$!
+	wait_listen
+}
+
+start_floor() {
+	port=$(free_port)
+	"$BUILD/bench/floor" --host 127.0.0.1 --port "$port" 2>>"$out/floor.log" &
+	srv=$!
+	wait_listen
+}
+
+stop_server() {
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	srv=
+}
+
+loadgen() {
+	wait_quiet
+	"$LOADGEN" --host 127.0.0.1 --port "$port" --server-pid "$srv" --procs "$PROCS" "$@" \
+		2>>"$out/loadgen.log" | tee -a "$results" | grep -v '^RESULT'
+}
+
+# broadcast LABEL ROOMS MEMBERS RATES [extra loadgen flags]
+broadcast() {
+	label=$1 r=$2 m=$3 rates=$4
+	shift 4
+	start_potluck
+	loadgen --mode potluck --label "$label" --rooms "$r" --members "$m" --size "$SIZE" \
+		--rates "$rates" --duration "$DUR" "$@"
+	stop_server
+	evbytes=$(sed -n "s/^RESULT label=$label mode=potluck .* evbytes=\([0-9]*\).*/\1/p" \
+		"$results" | tail -1)
+	start_floor
+	loadgen --mode floor --label "$label" --rooms "$r" --members "$m" \
+		--payload "${evbytes:-$((SIZE + 50))}" --rates "$rates" --duration "$DUR" "$@"
+	stop_server
+}
+
+idle() {
+	start_potluck
+	loadgen --mode potluck --label s1 --members 20 --idle "$IDLE"
+	stop_server
+	start_potluck # the bare connection, upgraded but not joined
+	loadgen --mode potluck --label s1bare --members 20 --idle "$IDLE" --no-join
+	stop_server
+	start_floor
+	loadgen --mode floor --label s1 --members 20 --idle "$IDLE"
+	stop_server
+}
+
+echo "== machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
+echo "== server: $POTLUCKD ($("$POTLUCKD" --version 2>/dev/null), $built)"
+run=1
+while [ "$run" -le "$RUNS" ]; do
+	echo "== run $run of $RUNS"
+	echo "-- s2: broadcast fan-out, $ROOMS rooms x $MEMBERS, $SIZE-byte messages"
+	broadcast s2 "$ROOMS" "$MEMBERS" "$RATES"
+	echo "-- big: one room of $BIG"
+	broadcast big 1 "$BIG" "$BIG_RATES"
+	echo "-- s1: idle connections in rooms of 20"
+	idle
+	run=$((run + 1))
+done
+
+echo
+echo "== results (median [min-max] over $RUNS run(s)); raw lines in $results"
+table "$results" | tee "$out/table.txt"
