@@ -38,12 +38,20 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static uint64_t new_origin(void)
+/* Origins look random and never repeat: splitmix64 of a counter that starts
+ * at a random point (RAND_bytes per request cost 2 % of the CPU and a getpid
+ * syscall). They name no connection and no member: two origins tell nothing
+ * about each other but that one instance made both. */
+static uint64_t new_origin(struct hub *h)
 {
-	uint64_t o = 0;
-	while (!o)
-		util_random(&o, sizeof(o));
-	return o;
+	uint64_t z;
+	do {
+		z = (h->origin_ctr += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+	} while (!z);
+	return z;
 }
 
 void hub__make_token(const struct hub *h, const char *room, uint64_t member, char *out)
@@ -129,7 +137,7 @@ int hub__submit(struct hub_room *hr, struct hub_conn *hc, const struct wire_req 
 	struct pending *p = malloc(sizeof(*p));
 	if (!p)
 		return PL_ENOMEM;
-	c->origin = new_origin();
+	c->origin = new_origin(hr->hub);
 	int rc = hub__append(hr, c);
 	if (rc) {
 		free(p);
@@ -167,10 +175,22 @@ static void ring_push(struct hub_room *hr, struct frame *f)
 	unsigned cap = hr->hub->cfg.ring;
 	if (!cap)
 		return;
-	if (!hr->ring && !(hr->ring = calloc(cap, sizeof(*hr->ring)))) {
-		hr->ring_floor = f->seq; /* resume falls back to a snapshot */
-		return;
+	if (hr->ring_n < cap && hr->ring_n == hr->ring_cap) {
+		/* grows as the room talks: a quiet room keeps a small ring */
+		unsigned ncap = hr->ring_cap ? hr->ring_cap * 2 : 16;
+		struct frame **ring = malloc((ncap > cap ? cap : ncap) * sizeof(*ring));
+		if (!ring) {
+			hr->ring_floor = f->seq; /* resume falls back to a snapshot */
+			return;
+		}
+		for (unsigned i = 0; i < hr->ring_n; i++) /* oldest first, at 0 */
+			ring[i] = hr->ring[(hr->ring_head + hr->ring_cap - hr->ring_n + i) % hr->ring_cap];
+		free(hr->ring);
+		hr->ring = ring;
+		hr->ring_cap = ncap > cap ? cap : ncap;
+		hr->ring_head = hr->ring_n % hr->ring_cap;
 	}
+	cap = hr->ring_cap;
 	if (hr->ring_n == cap) {
 		struct frame *old = hr->ring[hr->ring_head];
 		hr->ring_floor = old->seq;
@@ -188,7 +208,7 @@ long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, 
 {
 	if (after < hr->ring_floor || after > hr->room.seq)
 		return -1;
-	unsigned cap = hr->hub->cfg.ring;
+	unsigned cap = hr->ring_cap;
 	long n = 0;
 	size_t bytes = 0;
 	for (unsigned i = 0; i < hr->ring_n; i++) {
@@ -431,7 +451,7 @@ static void room_free(struct hub *h, struct hub_room *hr)
 		uv_close((uv_handle_t *)&hr->dl->timer, hub__grace_free_cb);
 	}
 	for (unsigned i = 0; i < hr->ring_n; i++)
-		frame_unref(hr->ring[(hr->ring_head + h->cfg.ring - hr->ring_n + i) % h->cfg.ring]);
+		frame_unref(hr->ring[(hr->ring_head + hr->ring_cap - hr->ring_n + i) % hr->ring_cap]);
 	free(hr->ring);
 	room_deinit(&hr->room);
 	free(hr);
@@ -668,6 +688,7 @@ struct hub *hub_new(uv_loop_t *loop, struct log *log, const struct hub_io *io,
 	memcpy(h->secret, cfg->secret, cfg->secret_len);
 	h->cfg.secret = h->secret;
 	map_init(&h->rooms);
+	util_random(&h->origin_ctr, sizeof(h->origin_ctr));
 	msgpack_unpacked_init(&h->u);
 	buf_init(&h->rec);
 	uv_timer_init(loop, &h->sweep);

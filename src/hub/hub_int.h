@@ -74,7 +74,7 @@ struct hub_room {
 	struct pending *pend_head, *pend_tail;
 	struct grace *graces;
 	struct frame **ring;  /* recent event frames, for resume */
-	unsigned ring_head, ring_n;
+	unsigned ring_head, ring_n, ring_cap;
 	uint64_t ring_floor;  /* events with seq <= this may be missing from the ring */
 	uint64_t idle_since;
 	bool creating;        /* our create record is not applied yet */
@@ -105,6 +105,7 @@ struct hub {
 	msgpack_unpacked u;
 	struct buf rec;       /* record encoding scratch */
 	struct hub_stats stats;
+	uint64_t origin_ctr;  /* see new_origin */
 	uv_timer_t live;      /* heartbeat, and who else is alive */
 	struct liveness *asking; /* the alive query that is out */
 	uint64_t suspects[64], suspects_prev[64]; /* instances missing last time and before */

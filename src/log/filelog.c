@@ -352,12 +352,7 @@ static void fl_flush(struct log *log)
 		buf_init(&r->pending);
 		int rc = write_batch(r, &batch);
 		each_record(r, &batch, rc);
-		if (!r->pending.mem && batch.cap <= 65536) {
-			buf_reset(&batch);
-			r->pending = batch; /* keep the allocation for the next batch */
-		} else {
-			buf_deinit(&batch);
-		}
+		buf_deinit(&batch); /* a quiet room keeps no buffer */
 	}
 	uv_idle_stop(&fl->kick);
 }

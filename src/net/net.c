@@ -95,9 +95,13 @@ struct net *net_new(uv_loop_t *loop, const struct net_config *cfg, struct hub *h
 	}
 	return n;
 fail:
-	net_free(n);
-	uv_run(loop, UV_RUN_NOWAIT);
-	net_final(n);
+	/* the process is about to exit: no loop runs again, so lws's foreign
+	 * loop handles are not walked (running the loop after a failed start
+	 * crashed in the evlib plugin) */
+	if (n->ctx)
+		lws_context_destroy(n->ctx);
+	msgpack_unpacked_destroy(&n->u);
+	free(n->scratch);
 	return NULL;
 }
 

@@ -9,6 +9,14 @@ struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 	struct frame *f = malloc(sizeof(*f));
 	if (!f)
 		return NULL;
+	if (b->cap - b->head - b->len > 64) {
+		/* frames live on in the resume ring: drop the encoder's spare room */
+		uint8_t *m = realloc(b->mem, b->head + b->len);
+		if (m) {
+			b->mem = m;
+			b->cap = b->head + b->len;
+		}
+	}
 	size_t n = b->len, hl = n < 126 ? 2 : n <= 0xffff ? 4 : 10;
 	uint8_t *h = b->mem + b->head - hl;
 	h[0] = 0x82; /* FIN, binary */
