@@ -38,7 +38,8 @@ struct hub_conn {
 struct hub_io {
 	/* Queue a frame on a connection; the callee takes its own reference. */
 	void (*send)(struct hub_conn *hc, struct frame *f);
-	/* Close a connection after what is queued, with a close code. */
+	/* Close a connection after what is queued, with a close code and a
+	 * reason that lives as long as the program (a literal). */
 	void (*close)(struct hub_conn *hc, int code, const char *reason);
 };
 

@@ -19,14 +19,15 @@ struct conn {
 	struct conn *prev, *next; /* every WebSocket connection */
 	struct conn *flush_next;  /* on the flush list */
 	struct buf rx;            /* message being reassembled */
-	struct frame **q;         /* outbound ring of frame references */
+	struct frame **q;         /* outbound ring of frame references: inl, */
+	struct frame *inl[4];     /* ... or on the heap once more are waiting */
 	uint32_t q_head, q_n, q_cap;
 	size_t q_bytes;
 	double tokens;            /* rate limit bucket */
 	uint64_t refill_ms;
 	uint32_t refused;         /* refused in a row */
 	int close_code;           /* set: close once the queue is out */
-	char close_reason[64];
+	const char *close_reason; /* a literal */
 	bool queued;              /* on the flush list */
 	bool dead;                /* peer closed or write failed: write nothing */
 	bool close_sent;          /* our close frame is out: linger for theirs */

@@ -68,7 +68,7 @@ void net_conn_close(struct conn *c, int code, const char *reason)
 	if (c->close_code || c->dead)
 		return;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	c->close_reason = reason;
 	/* the close frame goes out from WRITEABLE once the queue is sent; a
 	 * peer that never reads is cut off by the timeout */
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
@@ -93,8 +93,8 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 		net_conn_close(c, NET_CLOSE_SLOW, "too slow: resume to catch up");
 		return;
 	}
-	if (c->q_n == c->q_cap) {
-		uint32_t cap = c->q_cap ? c->q_cap * 2 : 8;
+	if (c->q_n == c->q_cap) { /* a few frames fit inline; more go to the heap */
+		uint32_t cap = c->q_cap * 2;
 		struct frame **q = malloc(cap * sizeof(*q));
 		if (!q) {
 			net_conn_close(c, 1011, "out of memory");
@@ -102,7 +102,8 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 		}
 		for (uint32_t i = 0; i < c->q_n; i++)
 			q[i] = c->q[(c->q_head + i) % c->q_cap];
-		free(c->q);
+		if (c->q != c->inl)
+			free(c->q);
 		c->q = q;
 		c->q_head = 0;
 		c->q_cap = cap;
@@ -295,6 +296,8 @@ static void on_established(struct net *n, struct conn *c, struct lws *wsi)
 	c->net = n;
 	c->wsi = wsi;
 	c->tokens = n->cfg.burst;
+	c->q = c->inl;
+	c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
 	c->refill_ms = uv_now(n->loop);
 	buf_init(&c->rx);
 	c->next = n->conns;
@@ -312,7 +315,8 @@ static void on_closed(struct net *n, struct conn *c)
 	hub_conn_closed(n->hub, &c->hc, n->shutting_down);
 	unlink_from_flush(c);
 	q_clear(c);
-	free(c->q);
+	if (c->q != c->inl)
+		free(c->q);
 	buf_deinit(&c->rx);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -334,8 +338,10 @@ static void on_closed(struct net *n, struct conn *c)
  * on a connection written in raw mode.) */
 static int send_close(struct conn *c)
 {
-	uint8_t fr[LWS_PRE + 4 + sizeof(c->close_reason)], *p = fr + LWS_PRE;
+	uint8_t fr[LWS_PRE + 4 + 123], *p = fr + LWS_PRE;
 	size_t rl = strlen(c->close_reason);
+	if (rl > 123) /* a close frame's payload is at most 125 bytes */
+		rl = 123;
 	p[0] = 0x88; /* FIN, close */
 	p[1] = (uint8_t)(2 + rl);
 	p[2] = (uint8_t)(c->close_code >> 8);

@@ -1,13 +1,13 @@
 #include "util/frame.h"
 
 #include <stdlib.h>
+#include <stddef.h>
+
+_Static_assert(FRAME_HEADROOM >= sizeof(struct frame) + 16 + 10, "room for the struct, LWS_PRE and a header");
 
 struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 {
-	if (!b->mem || b->head < 10)
-		return NULL;
-	struct frame *f = malloc(sizeof(*f));
-	if (!f)
+	if (!b->mem || b->head < FRAME_HEADROOM)
 		return NULL;
 	if (b->cap - b->head - b->len > 64) {
 		/* frames live on in the resume ring: drop the encoder's spare room */
@@ -17,6 +17,7 @@ struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 			b->cap = b->head + b->len;
 		}
 	}
+	struct frame *f = (struct frame *)b->mem; /* malloc's alignment suits it */
 	size_t n = b->len, hl = n < 126 ? 2 : n <= 0xffff ? 4 : 10;
 	uint8_t *h = b->mem + b->head - hl;
 	h[0] = 0x82; /* FIN, binary */
@@ -43,10 +44,8 @@ struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 
 void frame_unref(struct frame *f)
 {
-	if (f && --f->refs == 0) {
-		free(f->mem);
-		free(f);
-	}
+	if (f && --f->refs == 0)
+		free(f->mem); /* the struct lives in it */
 }
 
 const uint8_t *frame_payload(const struct frame *f, size_t *len)

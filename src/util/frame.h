@@ -9,7 +9,8 @@
  *
  * frame_from_buf takes a buffer whose data is a msgpack payload and that was
  * created with FRAME_HEADROOM bytes of headroom; it writes the header in
- * place in front of the payload and takes ownership of the memory.
+ * place in front of the payload, puts the frame's struct at the start of the
+ * same memory (one allocation per frame) and takes ownership of it.
  */
 #ifndef PL_FRAME_H
 #define PL_FRAME_H
@@ -19,8 +20,10 @@
 
 #include "util/buf.h"
 
-/* 10 bytes of WebSocket header at most, plus 16 of slack the net layer may use. */
-#define FRAME_HEADROOM 32
+/* The frame's own struct (40 bytes: it shares the allocation of its bytes),
+ * 16 bytes the net layer may use in front of the data (LWS_PRE), and 10 of
+ * WebSocket header at most. */
+#define FRAME_HEADROOM 72
 
 struct frame {
 	uint32_t refs;
