@@ -33,8 +33,9 @@ void room_deinit(struct room *r)
 	for (size_t i = 0; i < r->nmembers; i++)
 		free(r->members[i].name);
 	free(r->members);
-	for (unsigned i = 0; i < ROOM_RECENT_CHAT; i++)
+	for (unsigned i = 0; r->recent && i < ROOM_RECENT_CHAT; i++)
 		free(r->recent[i].text);
+	free(r->recent);
 	free(r->hands);
 	free(r->msgs);
 	free(r->modlog);
@@ -235,6 +236,8 @@ static int apply_chat(struct room *r, uint64_t seq, int64_t ts, const struct roo
 	int rc = room_check_chat(c->text, c->text_len, &t, &tn);
 	if (rc || (rc = room__may_chat(r, m, ts)))
 		return rc;
+	if (!r->recent && !(r->recent = calloc(ROOM_RECENT_CHAT, sizeof(*r->recent))))
+		return PL_ENOMEM;
 	char *text = dup_view(t, tn);
 	if (!text || room__msg_add(r, seq, m->id)) {
 		free(text);

@@ -197,7 +197,8 @@ struct room {
 	struct room_member *members; /* every member ever, in join (= id) order */
 	size_t nmembers, cap;
 	size_t present;    /* members present */
-	struct room_chat recent[ROOM_RECENT_CHAT]; /* ring of the latest chat */
+	struct room_chat *recent;      /* ring of the latest chat (ROOM_RECENT_CHAT),
+	                                * allocated at the first message */
 	unsigned chat_head, chat_n;
 	struct room_hand *hands;       /* raised hands, in raise order */
 	size_t nhands, hands_cap;
