@@ -6,116 +6,19 @@
 // failure, go to test-output/e2e/. Everything is torn down even on failure.
 //   node --test tests/e2e/
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createRoom, startServer } from '../lib/server.mjs';
+import { test } from 'node:test';
+import { browserSuite, memberNamed, members, shot } from '../lib/browser.mjs';
+import { createRoom } from '../lib/server.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = join(root, 'test-output/e2e');
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-};
-const TIMEOUT = 10000; // for any one thing to show up on screen
+const e2e = browserSuite();
+const { newPage, scenario, until, joinRoom } = e2e;
 
-let srv;
-let browser;
-const pageErrors = [];
-
-// Builds web/dist when it is missing or older than its sources.
-function ensureWebBuilt() {
-  const app = join(root, 'web/dist/app.js');
-  const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
-    const p = join(dir, e.name);
-    return Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }, 0);
-  const src = Math.max(newest(join(root, 'web/src')), newest(join(root, 'web/public')),
-    statSync(join(root, 'web/build.mjs')).mtimeMs);
-  if (!existsSync(app) || statSync(app).mtimeMs < src)
-    execFileSync(process.execPath, [join(root, 'web/build.mjs')], { stdio: 'inherit' });
-}
-
-// Polls until fn() is truthy, with a deadline (no fixed sleeps).
-async function until(fn, what, timeout = TIMEOUT) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function newPage(viewport) {
-  const ctx = await browser.newContext({ viewport });
-  ctx.setDefaultTimeout(TIMEOUT);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e));
-  // Console errors too (a CSP violation is only reported there); a 404 is an
-  // expected answer in one step, so "Failed to load resource" is not one.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
-
-// Runs a test body; on failure keeps a screenshot of every open page and the
-// server's log, then fails. Always closes the pages the body opened.
-async function scenario(t, name, body) {
-  const before = new Set(browser.contexts());
-  try {
-    await body();
-    assert.deepEqual(pageErrors.map(String), [], 'no uncaught or console errors in the pages');
-  } catch (e) {
-    let i = 0;
-    for (const ctx of browser.contexts()) {
-      for (const p of ctx.pages()) await shot(p, `FAILED-${name}-${++i}`).catch(() => {});
-    }
-    t.diagnostic(`server log (tail):\n${srv.logs().slice(-4000)}`);
-    throw e;
-  } finally {
-    for (const ctx of browser.contexts()) if (!before.has(ctx)) await ctx.close().catch(() => {});
-  }
-}
-
-const members = (page) => page.getByTestId('member-list').getByTestId('member');
-const memberNamed = (page, name) => members(page).filter({ hasText: name });
 const messages = (page) => page.getByTestId('chat-log').getByTestId('chat-message').locator('.text');
-
-async function joinRoom(page, url, name, { enter = false } = {}) {
-  await page.goto(url);
-  const input = page.getByTestId('name-input');
-  await input.fill(name);
-  if (enter) await input.press('Enter');
-  else await page.getByTestId('join-button').click();
-  await memberNamed(page, name).waitFor();
-  await until(async () => (await page.getByTestId('status').getAttribute('data-state')) === 'online', `${name} online`);
-}
-
-before(async () => {
-  mkdirSync(outDir, { recursive: true });
-  ensureWebBuilt();
-  srv = await startServer();
-  browser = await chromium.launch(CHROMIUM);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await srv?.stop();
-});
 
 test('the home page starts a session and leads to the facilitator link', { timeout: 60000 }, async (t) => {
   await scenario(t, 'home', async () => {
     const page = await newPage({ width: 1024, height: 720 });
-    await page.goto(`${srv.url}/`);
+    await page.goto(`${e2e.srv.url}/`);
     await page.getByTestId('create-title').fill('E2E: starting from the home page');
     await page.getByTestId('create-button').click();
 
@@ -124,8 +27,8 @@ test('the home page starts a session and leads to the facilitator link', { timeo
     const joinUrl = await link.inputValue();
     const m = joinUrl.match(/^(https?:\/\/[^/]+)\/r\/([A-Za-z0-9_-]{16})$/);
     assert.ok(m, `join link looks like <origin>/r/<16-char id>: ${joinUrl}`);
-    assert.equal(m[1], srv.url, 'the join link is absolute, from the Host the browser used');
-    const summary = await (await fetch(`${srv.url}/api/rooms/${m[2]}`)).json();
+    assert.equal(m[1], e2e.srv.url, 'the join link is absolute, from the Host the browser used');
+    const summary = await (await fetch(`${e2e.srv.url}/api/rooms/${m[2]}`)).json();
     assert.equal(summary.title, 'E2E: starting from the home page');
     await shot(page, 'home-created');
 
@@ -138,7 +41,7 @@ test('the home page starts a session and leads to the facilitator link', { timeo
     await shot(page, 'home-facilitator-name-form');
 
     // A link to a room that does not exist says so.
-    await page.goto(`${srv.url}/r/AAAAAAAAAAAAAAAA`);
+    await page.goto(`${e2e.srv.url}/r/AAAAAAAAAAAAAAAA`);
     await page.locator('[data-testid="message"][data-kind="not_found"]').waitFor();
     await shot(page, 'room-not-found');
   });
@@ -146,7 +49,7 @@ test('the home page starts a session and leads to the facilitator link', { timeo
 
 test('two people join one room, see each other and chat', { timeout: 90000 }, async (t) => {
   await scenario(t, 'chat', async () => {
-    const room = await createRoom(srv, 'E2E: lunch & learn');
+    const room = await createRoom(e2e.srv, 'E2E: lunch & learn');
     const host = await newPage({ width: 1100, height: 720 });
     const guest = await newPage({ width: 360, height: 740 });
 

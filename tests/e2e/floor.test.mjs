@@ -5,131 +5,20 @@
 // to "Fewest turns first" and the queue reorders, gives the floor to the
 // next, who sees "You have the floor" and the turn clock; a turn timer runs
 // out. Screenshots of the facilitator console and the participant views, and
-// of every open page on failure, go to test-output/e2e/. Same launch settings
-// as chat.test.mjs.
+// of every open page on failure, go to test-output/e2e/. The harness is
+// tests/lib/browser.mjs.
 //   node --test tests/e2e/
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createRoom, startServer } from '../lib/server.mjs';
+import { test } from 'node:test';
+import { browserSuite, holderText, listen, memberNamed, said, shot } from '../lib/browser.mjs';
+import { createRoom } from '../lib/server.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = join(root, 'test-output/e2e');
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-};
-const TIMEOUT = 10000; // for any one thing to show up on screen
-
-let srv;
-let browser;
-const pageErrors = [];
-
-// Builds web/dist when it is missing or older than its sources.
-function ensureWebBuilt() {
-  const app = join(root, 'web/dist/app.js');
-  const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
-    const p = join(dir, e.name);
-    return Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }, 0);
-  const src = Math.max(newest(join(root, 'web/src')), newest(join(root, 'web/public')),
-    statSync(join(root, 'web/build.mjs')).mtimeMs);
-  if (!existsSync(app) || statSync(app).mtimeMs < src)
-    execFileSync(process.execPath, [join(root, 'web/build.mjs')], { stdio: 'inherit' });
-}
-
-// Polls until fn() is truthy, with a deadline (no fixed sleeps).
-async function until(fn, what, timeout = TIMEOUT) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function newPage(viewport) {
-  const ctx = await browser.newContext({ viewport });
-  ctx.setDefaultTimeout(TIMEOUT);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
-
-// Runs a test body; on failure keeps a screenshot of every open page and the
-// server's log, then fails. Always closes the pages the body opened.
-async function scenario(t, name, body) {
-  const before = new Set(browser.contexts());
-  try {
-    await body();
-    assert.deepEqual(pageErrors.map(String), [], 'no uncaught or console errors in the pages');
-  } catch (e) {
-    let i = 0;
-    for (const ctx of browser.contexts()) {
-      for (const p of ctx.pages()) await shot(p, `FAILED-${name}-${++i}`).catch(() => {});
-    }
-    t.diagnostic(`server log (tail):\n${srv.logs().slice(-4000)}`);
-    throw e;
-  } finally {
-    for (const ctx of browser.contexts()) if (!before.has(ctx)) await ctx.close().catch(() => {});
-  }
-}
-
-const memberNamed = (page, name) => page.getByTestId('member-list').getByTestId('member').filter({ hasText: name });
-const queueNames = (page) => page.getByTestId('queue-list').getByTestId('queue-name').allTextContents();
-const holderText = (page) => page.getByTestId('floor-holder').textContent();
-
-async function joinRoom(page, url, name) {
-  await page.goto(url);
-  await page.getByTestId('name-input').fill(name);
-  await page.getByTestId('join-button').click();
-  await memberNamed(page, name).waitFor();
-  await until(async () => (await page.getByTestId('status').getAttribute('data-state')) === 'online', `${name} online`);
-}
-
-// Records every sentence the ARIA live region says from now on.
-async function listen(page) {
-  await page.getByTestId('announcer').evaluate((el) => {
-    window.said = [];
-    new MutationObserver((records) => {
-      for (const r of records) for (const n of r.addedNodes) window.said.push(n.textContent.trim());
-    }).observe(el, { childList: true });
-  });
-}
-const said = (page) => page.evaluate(() => window.said.filter(Boolean));
-
-async function queueIs(page, names, who) {
-  await until(async () => JSON.stringify(await queueNames(page)) === JSON.stringify(names),
-    `${who}'s queue to read ${names.join(', ') || '(empty)'}`);
-}
-
-before(async () => {
-  mkdirSync(outDir, { recursive: true });
-  ensureWebBuilt();
-  srv = await startServer();
-  browser = await chromium.launch(CHROMIUM);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await srv?.stop();
-});
+const e2e = browserSuite();
+const { newPage, scenario, until, joinRoom, queueIs } = e2e;
 
 test('hands, fewest turns first, the floor and a turn timer across a facilitator and two participants', { timeout: 120000 }, async (t) => {
   await scenario(t, 'floor', async () => {
-    const room = await createRoom(srv, 'E2E: who speaks next');
+    const room = await createRoom(e2e.srv, 'E2E: who speaks next');
     const host = await newPage({ width: 1200, height: 800 });
     const grace = await newPage({ width: 360, height: 740 });
     const linus = await newPage({ width: 900, height: 760 });

@@ -16,90 +16,16 @@
 // remove with a ban and its screens), reactions and quiet signals.
 // Screenshots of the key screens go to test-output/e2e/session-*.png, and of
 // every open page on failure; any page or console error fails the test.
-// Same launch settings as chat.test.mjs.
+// The harness is tests/lib/browser.mjs.
 //   node --test tests/e2e/
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { createRoom, startServer } from '../lib/server.mjs';
+import { test } from 'node:test';
+import { browserSuite, holderText, listen, memberNamed, said, shot } from '../lib/browser.mjs';
+import { createRoom } from '../lib/server.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = join(root, 'test-output/e2e');
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-};
-const TIMEOUT = 10000; // for any one thing to show up on screen
+const e2e = browserSuite();
+const { newPage, scenario, until, joinRoom, queueIs } = e2e;
 
-let srv;
-let browser;
-const pageErrors = [];
-
-// Builds web/dist when it is missing or older than its sources.
-function ensureWebBuilt() {
-  const app = join(root, 'web/dist/app.js');
-  const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
-    const p = join(dir, e.name);
-    return Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }, 0);
-  const src = Math.max(newest(join(root, 'web/src')), newest(join(root, 'web/public')),
-    statSync(join(root, 'web/build.mjs')).mtimeMs);
-  if (!existsSync(app) || statSync(app).mtimeMs < src)
-    execFileSync(process.execPath, [join(root, 'web/build.mjs')], { stdio: 'inherit' });
-}
-
-// Polls until fn() is truthy, with a deadline (no fixed sleeps).
-async function until(fn, what, timeout = TIMEOUT) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function newPage(viewport) {
-  const ctx = await browser.newContext({ viewport });
-  ctx.setDefaultTimeout(TIMEOUT);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-  });
-  return page;
-}
-
-const shot = (page, name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
-
-// Runs a test body; on failure keeps a screenshot of every open page and the
-// server's log, then fails. Always closes the pages the body opened.
-async function scenario(t, name, body) {
-  const before = new Set(browser.contexts());
-  try {
-    await body();
-    assert.deepEqual(pageErrors.map(String), [], 'no uncaught or console errors in the pages');
-  } catch (e) {
-    let i = 0;
-    for (const ctx of browser.contexts()) {
-      for (const p of ctx.pages()) await shot(p, `FAILED-${name}-${++i}`).catch(() => {});
-    }
-    t.diagnostic(`server log (tail):\n${srv.logs().slice(-4000)}`);
-    throw e;
-  } finally {
-    for (const ctx of browser.contexts()) if (!before.has(ctx)) await ctx.close().catch(() => {});
-  }
-}
-
-const memberNamed = (page, name) => page.getByTestId('member-list').getByTestId('member').filter({ hasText: name });
-const queueNames = (page) => page.getByTestId('queue-list').getByTestId('queue-name').allTextContents();
-const holderText = (page) => page.getByTestId('floor-holder').textContent();
 const textOf = (loc) => loc.textContent().then((x) => (x || '').trim());
 const online = (page) => page.getByTestId('status').getAttribute('data-state').then((s) => s === 'online');
 // Opens a folding panel (<details>) by its summary, if it is closed. `scope`
@@ -109,50 +35,14 @@ async function openPanel(scope, testid) {
   if (!(await panel.evaluate((el) => el.open))) await panel.locator(':scope > summary').click();
 }
 
-async function joinRoom(page, url, name) {
-  await page.goto(url);
-  await page.getByTestId('name-input').fill(name);
-  await page.getByTestId('join-button').click();
-  await memberNamed(page, name).waitFor();
-  await until(() => online(page), `${name} online`);
-}
-
-// Records every sentence the ARIA live region says from now on.
-async function listen(page) {
-  await page.getByTestId('announcer').evaluate((el) => {
-    window.said = [];
-    new MutationObserver((records) => {
-      for (const r of records) for (const n of r.addedNodes) window.said.push(n.textContent.trim());
-    }).observe(el, { childList: true });
-  });
-}
-const said = (page) => page.evaluate(() => window.said.filter(Boolean));
-
-async function queueIs(page, names, who) {
-  await until(async () => JSON.stringify(await queueNames(page)) === JSON.stringify(names),
-    `${who}'s queue to read ${names.join(', ') || '(empty)'}`);
-}
-
 const noWiderThan = async (page, px) =>
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), px, `nothing wider than a ${px} px screen`);
-
-before(async () => {
-  mkdirSync(outDir, { recursive: true });
-  ensureWebBuilt();
-  srv = await startServer();
-  browser = await chromium.launch(CHROMIUM);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await srv?.stop();
-});
 
 test('a whole mini session: agenda, hands, fewest turns first, the floor with a timer, an anonymous poll, a deleted message, the end and the export',
   { timeout: 240000 }, async (t) => {
     await scenario(t, 'session', async () => {
       const TITLE = 'E2E: a lunch & learn on testing';
-      const room = await createRoom(srv, TITLE);
+      const room = await createRoom(e2e.srv, TITLE);
       const host = await newPage({ width: 1280, height: 860 });
       const grace = await newPage({ width: 360, height: 740 });
       const linus = await newPage({ width: 900, height: 760 });
@@ -313,7 +203,7 @@ test('a whole mini session: agenda, hands, fewest turns first, the floor with a 
       await shot(linus, 'session-participant-message-removed');
 
       // ---- 5. The agenda runs over its one minute; the facilitator moves on, then ends the session.
-      await until(async () => grace.getByTestId('agenda-over').isVisible(), 'the over-time mark', Math.max(TIMEOUT, 75000 - (Date.now() - agendaStarted)));
+      await until(async () => grace.getByTestId('agenda-over').isVisible(), 'the over-time mark', Math.max(e2e.timeout, 75000 - (Date.now() - agendaStarted)));
       assert.match(await textOf(grace.getByTestId('agenda-over')), /^0:0\d over$/);
       assert.equal(await grace.getByTestId('agenda-strip').getAttribute('data-over'), 'true');
       await shot(grace, 'session-participant-agenda-over');
@@ -349,13 +239,13 @@ test('a whole mini session: agenda, hands, fewest turns first, the floor with a 
       const href = (f) => menu.getByTestId(`export-${f}`).getAttribute('href');
       for (const f of ['html', 'md', 'json', 'csv']) {
         assert.equal(await menu.getByTestId(`export-${f}`).isVisible(), true, `the ${f} export is offered`);
-        const u = new URL(await href(f), srv.url);
+        const u = new URL(await href(f), e2e.srv.url);
         assert.equal(u.pathname, `/api/rooms/${room.room_id}/transcript`);
         assert.equal(u.searchParams.get('format'), f);
         assert.equal(u.searchParams.get('key'), room.facilitator_key);
       }
       await menu.getByTestId('export-csv-table').selectOption('turns');
-      assert.equal(new URL(await href('csv'), srv.url).searchParams.get('table'), 'turns');
+      assert.equal(new URL(await href('csv'), e2e.srv.url).searchParams.get('table'), 'turns');
       await shot(host, 'session-facilitator-ended-export');
 
       const statuses = [];
@@ -374,7 +264,7 @@ test('a whole mini session: agenda, hands, fewest turns first, the floor with a 
       // Every CSV table answers too (the links are what the menu offers).
       for (const table of ['contributions', 'chat', 'turns', 'prompts']) {
         await menu.getByTestId('export-csv-table').selectOption(table);
-        const r = await fetch(new URL(await href('csv'), srv.url));
+        const r = await fetch(new URL(await href('csv'), e2e.srv.url));
         assert.equal(r.status, 200, `csv ${table}`);
         assert.match(r.headers.get('content-type') || '', /text\/csv/);
       }
@@ -386,8 +276,8 @@ test('a whole mini session: agenda, hands, fewest turns first, the floor with a 
       await laterHost.getByTestId('join-ended').waitFor();
       assert.equal(await laterHost.getByTestId('name-input').isVisible(), false);
       const laterMenu = laterHost.getByTestId('join-ended').getByTestId('export-menu');
-      assert.equal(new URL(await laterMenu.getByTestId('export-md').getAttribute('href'), srv.url).searchParams.get('key'), room.facilitator_key);
-      const md = await fetch(new URL(await laterMenu.getByTestId('export-md').getAttribute('href'), srv.url));
+      assert.equal(new URL(await laterMenu.getByTestId('export-md').getAttribute('href'), e2e.srv.url).searchParams.get('key'), room.facilitator_key);
+      const md = await fetch(new URL(await laterMenu.getByTestId('export-md').getAttribute('href'), e2e.srv.url));
       assert.equal(md.status, 200);
       assert.match(await md.text(), /^# E2E: a lunch .+ on testing$/m, 'the minutes, with the room title');
       await shot(laterHost, 'session-facilitator-later-export');
@@ -401,7 +291,7 @@ test('a whole mini session: agenda, hands, fewest turns first, the floor with a 
 test('moderation, reactions and quiet signals: mute, slow mode, facilitators only, lock, co-facilitator, remove and ban',
   { timeout: 120000 }, async (t) => {
     await scenario(t, 'moderation', async () => {
-      const room = await createRoom(srv, 'E2E: keeping order');
+      const room = await createRoom(e2e.srv, 'E2E: keeping order');
       const host = await newPage({ width: 1280, height: 860 });
       const grace = await newPage({ width: 360, height: 740 });
       const linus = await newPage({ width: 900, height: 760 });
