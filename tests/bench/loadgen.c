@@ -134,7 +134,13 @@ struct opts {
 	int nidle;
 	double duration, warmup, drain, settle, join_timeout;
 	uint32_t window;
-	int server_pid;
+	int server_pid;          /* the first of server_pids */
+	int server_pids[4];      /* CPU summed over all of them (s3: two servers + Redis) */
+	int nserver_pids;
+	int port2;               /* s3: odd members connect to this port (a second instance) */
+	uint32_t slow_pct;       /* s7: this % of members stop reading in the last window */
+	bool poll;               /* s4: poll burst */
+	double spread;           /* s4: the answers are spread over this many seconds */
 	int procs, sources, parallel;
 	int retries; /* measure a disturbed window again, at most this often */
 	bool no_join; /* potluck: upgrade only (idle: the bare connection's cost) */
@@ -152,6 +158,7 @@ struct cmd {
 	uint64_t t0;    /* GO: the window opens */
 	uint64_t t_end; /* GO: the window closes */
 	uint64_t rate;  /* GO: deliveries/s in total, 0 = closed loop */
+	uint64_t slow;  /* GO: slow readers stop reading in this window */
 };
 
 struct ready {
@@ -168,6 +175,11 @@ struct result {
 	uint64_t ok, errors, rate_limited, other, closed, unparsed;
 	uint64_t gen_cpu_ns, gen_cpu_max_ns;
 	uint64_t lat_max_us;
+	/* s7: slow readers (they stop reading at the window's start and read
+	 * again at its end; their deliveries are not in the figures above) */
+	uint64_t slow, slow_4001, slow_close_other, slow_eof, slow_rx;
+	/* s4: poll burst; hist then holds last answer sent -> final tally */
+	uint64_t answers, res_frames, res_min, res_max, got_final, open_us;
 	uint64_t hist[HBUCKETS];
 };
 
@@ -349,7 +361,7 @@ static uint64_t machine_busy_ns(void)
 
 /* ---- rooms over HTTP (parent, blocking) ---- */
 
-static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz)
+static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz, char *key)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
@@ -395,8 +407,10 @@ static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz)
 	json_error_t jerr;
 	json_t *j = json_loads(hend + 4, 0, &jerr);
 	const char *s = j ? json_string_value(json_object_get(j, "room_id")) : NULL;
+	const char *k = j ? json_string_value(json_object_get(j, "facilitator_key")) : NULL;
 	if (s && strlen(s) < idsz) {
 		strcpy(id, s);
+		snprintf(key, 32, "%s", k ? k : "");
 		rc = 0;
 	} else {
 		fprintf(stderr, "loadgen: no room_id in %.80s\n", hend + 4);
@@ -421,6 +435,10 @@ struct conn {
 	uint32_t next_id;
 	uint8_t state;
 	bool closing;
+	bool slow;        /* s7: one of the members that stop reading */
+	bool slow_active; /* ... and not reading now */
+	uint32_t res_frames; /* s4: results frames since the prompt opened */
+	uint64_t t_final;    /* s4: when the final tally arrived */
 	uint8_t *carry;
 	uint32_t carry_n, carry_cap;
 	char accept[29]; /* expected Sec-WebSocket-Accept */
@@ -429,6 +447,7 @@ struct conn {
 struct wroom {
 	uint32_t first, n; /* this worker's members: conns[first .. first+n) */
 	uint32_t next;     /* sender rotation */
+	uint32_t nslow;    /* s7: slow readers in this room (all workers) */
 };
 
 struct worker {
@@ -456,7 +475,19 @@ struct worker {
 	uint8_t text[2048]; /* chat text template (marker then padding) */
 	uint32_t textlen;
 	uint64_t rng;
+	bool slow_window; /* s7 */
+	/* s4: poll burst */
+	int poll_state; /* 0 idle, 1 prompt sent, 2 answering, 3 all sent */
+	uint64_t prompt_id, t_prompt, t_open, t_last;
+	uint32_t answered_sent, final_count;
 };
+
+static char (*fac_keys)[32]; /* facilitator keys, by room (s4) */
+
+static bool is_slow(const struct opts *o, uint32_t g)
+{
+	return o->slow_pct && g % 100 >= 100 - o->slow_pct;
+}
 
 static uint8_t rdbuf[RDBUF];
 
@@ -484,8 +515,12 @@ static void conn_fail(struct conn *c, const char *why)
 	if (c->state == C_DEAD)
 		return;
 	bool setting_up = c->state != C_READY;
-	if (!setting_up)
+	if (!setting_up && c->slow && w->slow_window) {
+		if (!c->t_final) /* no close frame came first */
+			w->r.slow_eof++;
+	} else if (!setting_up) {
 		w->r.closed++;
+	}
 	else if (w->failed < 5)
 		fprintf(stderr, "loadgen: connection %u: %s\n", c->g, why);
 	c->state = C_DEAD;
@@ -589,7 +624,8 @@ static void send_join(struct conn *c)
 	char name[16];
 	int nl = snprintf(name, sizeof(name), "m%u", c->g);
 	const char *room = c->w->room_ids[c->room];
-	p[n++] = 0x84;
+	bool fac = c->w->o->poll && c->g == 0; /* s4: the facilitator */
+	p[n++] = fac ? 0x85 : 0x84;
 	n += mp_str(p + n, "t", 1);
 	n += mp_str(p + n, "join", 4);
 	n += mp_str(p + n, "id", 2);
@@ -598,7 +634,86 @@ static void send_join(struct conn *c)
 	n += mp_str(p + n, room, strlen(room));
 	n += mp_str(p + n, "name", 4);
 	n += mp_str(p + n, name, (size_t)nl);
+	if (fac) {
+		n += mp_str(p + n, "key", 3);
+		n += mp_str(p + n, fac_keys[c->room], strlen(fac_keys[c->room]));
+	}
 	conn_send_frame(c, 0x2, p, n);
+}
+
+/* s4: the facilitator opens a single-choice prompt */
+static void send_prompt(struct conn *c)
+{
+	uint8_t p[256];
+	size_t n = 0;
+	uint32_t id = ++c->next_id;
+	p[n++] = 0x85;
+	n += mp_str(p + n, "t", 1);
+	n += mp_str(p + n, "prompt", 6);
+	n += mp_str(p + n, "id", 2);
+	p[n++] = 0xce;
+	p[n++] = (uint8_t)(id >> 24);
+	p[n++] = (uint8_t)(id >> 16);
+	p[n++] = (uint8_t)(id >> 8);
+	p[n++] = (uint8_t)id;
+	n += mp_str(p + n, "kind", 4);
+	n += mp_str(p + n, "single", 6);
+	n += mp_str(p + n, "question", 8);
+	n += mp_str(p + n, "Which one?", 10);
+	n += mp_str(p + n, "options", 7);
+	p[n++] = 0x93;
+	n += mp_str(p + n, "red", 3);
+	n += mp_str(p + n, "green", 5);
+	n += mp_str(p + n, "blue", 4);
+	conn_send_frame(c, 0x2, p, n);
+}
+
+/* s4: one answer to the open prompt */
+static void send_answer(struct conn *c, uint64_t prompt)
+{
+	uint8_t p[64];
+	size_t n = 0;
+	uint32_t id = ++c->next_id;
+	p[n++] = 0x84;
+	n += mp_str(p + n, "t", 1);
+	n += mp_str(p + n, "answer", 6);
+	n += mp_str(p + n, "id", 2);
+	p[n++] = 0xce;
+	p[n++] = (uint8_t)(id >> 24);
+	p[n++] = (uint8_t)(id >> 16);
+	p[n++] = (uint8_t)(id >> 8);
+	p[n++] = (uint8_t)id;
+	n += mp_str(p + n, "prompt", 6);
+	p[n++] = 0xcf;
+	for (int i = 7; i >= 0; i--)
+		p[n++] = (uint8_t)(prompt >> (8 * i));
+	n += mp_str(p + n, "choice", 6);
+	p[n++] = (uint8_t)(c->g % 3);
+	conn_send_frame(c, 0x2, p, n);
+}
+
+/* An unsigned field of a msgpack map (s4), -1 if it is not there. */
+static int mp_get_uint(const uint8_t *p, size_t n, const char *key, uint64_t *out)
+{
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	int rc = -1;
+	size_t kl = strlen(key);
+	if (msgpack_unpack_next(&u, (const char *)p, n, NULL) == MSGPACK_UNPACK_SUCCESS &&
+	    u.data.type == MSGPACK_OBJECT_MAP) {
+		msgpack_object_map *mp = &u.data.via.map;
+		for (uint32_t i = 0; i < mp->size; i++) {
+			msgpack_object *k = &mp->ptr[i].key, *v = &mp->ptr[i].val;
+			if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl &&
+			    !memcmp(k->via.str.ptr, key, kl) &&
+			    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+				*out = v->via.u64;
+				rc = 0;
+			}
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+	return rc;
 }
 
 /* Sends one chat message from c, stamped now. */
@@ -633,7 +748,7 @@ static void send_chat(struct conn *c)
 	w->r.sent_all++;
 	if (t >= w->t0 && t < w->t_end) {
 		w->r.sent++;
-		w->r.expected += w->o->members;
+		w->r.expected += w->o->members - (w->slow_window ? w->rooms[c->room].nslow : 0);
 	}
 }
 
@@ -645,6 +760,10 @@ static void room_send(struct worker *w, uint32_t room)
 		return;
 	struct conn *c = &w->conns[wr->first + wr->next];
 	wr->next = (wr->next + 1) % wr->n;
+	for (uint32_t k = 0; c->slow && w->slow_window && k < wr->n; k++) {
+		c = &w->conns[wr->first + wr->next]; /* slow readers do not send */
+		wr->next = (wr->next + 1) % wr->n;
+	}
 	send_chat(c);
 }
 
@@ -659,6 +778,10 @@ static void on_chat(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
 		return;
 	}
 	w->last_rx = now;
+	if (c->slow && w->slow_window) { /* read after the window: not counted */
+		w->r.slow_rx++;
+		return;
+	}
 	if (now >= w->t0 && now < w->t_end)
 		w->r.in_window++;
 	if (sent >= w->t0 && sent < w->t_end) {
@@ -728,11 +851,28 @@ static void on_message(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
 		w->r.ev_bytes += n;
 		w->r.ev_frames++;
 		on_chat(c, p, n, now);
+	} else if (tl == 7 && !memcmp(t, "results", 7)) {
+		uint64_t answered = 0;
+		if (w->poll_state) {
+			c->res_frames++;
+			w->r.res_frames++;
+			if (!mp_get_uint(p, n, "answered", &answered) &&
+			    answered >= w->total_conns - 1 && !c->t_final) {
+				c->t_final = now;
+				w->final_count++;
+			}
+		}
 	} else if (tl == 2 && !memcmp(t, "ok", 2)) {
-		if (c->state == C_JOINING)
+		if (c->state == C_JOINING) {
 			on_joined(c);
-		else
+		} else {
 			w->r.ok++;
+			if (w->poll_state == 1 && c->g == 0 &&
+			    !mp_get_uint(p, n, "seq", &w->prompt_id)) {
+				w->t_open = now;
+				w->poll_state = 2;
+			}
+		}
 	} else if (tl == 5 && !memcmp(t, "error", 5)) {
 		if (c->state == C_JOINING) {
 			conn_fail(c, "join refused");
@@ -763,6 +903,14 @@ static void on_frame(struct conn *c, const uint8_t *f, size_t n, uint64_t now)
 		on_message(c, p, len, now);
 		break;
 	case 0x8:
+		if (c->slow && c->w->slow_window) {
+			unsigned code = len >= 2 ? (unsigned)p[0] << 8 | p[1] : 0;
+			if (code == 4001)
+				c->w->r.slow_4001++;
+			else
+				c->w->r.slow_close_other++;
+			c->t_final = 1; /* the close frame was counted */
+		}
 		conn_fail(c, "closed by the server");
 		break;
 	case 0x9:
@@ -1016,7 +1164,8 @@ static void conn_open(struct conn *c)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+	int port = o->port2 && (c->g & 1) ? o->port2 : o->port; /* s3: split members */
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, o->host, &sa.sin_addr);
 	c->creq.data = c;
 	int rc = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&sa, connect_cb);
@@ -1062,7 +1211,7 @@ static void drain_check(uv_timer_t *t)
 {
 	struct worker *w = t->data;
 	uint64_t now = now_ns();
-	bool all = w->whole_rooms && w->r.received >= w->r.expected;
+	bool all = w->whole_rooms && !w->slow_window && w->r.received >= w->r.expected;
 	if (all || now - w->last_rx > 1000000000u || now > w->drain_deadline) {
 		uv_timer_stop(t);
 		send_result(w);
@@ -1083,11 +1232,77 @@ static void tick(uv_timer_t *t)
 	}
 }
 
+/* s4: answers spread evenly over --spread s from the prompt's opening; then
+ * waits until every client has the final tally (or --drain s passed). */
+static void poll_tick(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	uint64_t now = now_ns();
+	uint32_t a = w->total_conns - 1; /* everyone but the facilitator answers */
+	if (w->poll_state == 2) {
+		uint64_t due = (uint64_t)((double)(now - w->t_open) / 1e9 / w->o->spread * a) + 1;
+		if (due > a)
+			due = a;
+		while (w->answered_sent < due) {
+			send_answer(&w->conns[1 + w->answered_sent], w->prompt_id);
+			w->answered_sent++;
+		}
+		if (w->answered_sent == a) {
+			w->t_last = now_ns();
+			w->poll_state = 3;
+		}
+		return;
+	}
+	if (w->poll_state != 3)
+		return;
+	if (w->final_count < w->joined && now < w->t_last + (uint64_t)(w->o->drain * 1e9))
+		return;
+	uv_timer_stop(t);
+	w->r.answers = w->answered_sent;
+	w->r.open_us = (w->t_open - w->t_prompt) / 1000u;
+	w->r.res_min = UINT64_MAX;
+	for (uint32_t i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+		if (c->state != C_READY)
+			continue;
+		if (c->res_frames < w->r.res_min)
+			w->r.res_min = c->res_frames;
+		if (c->res_frames > w->r.res_max)
+			w->r.res_max = c->res_frames;
+		if (c->t_final) {
+			w->r.got_final++;
+			uint64_t us = (c->t_final - w->t_last) / 1000u;
+			w->r.hist[hidx(us)]++;
+			if (us > w->r.lat_max_us)
+				w->r.lat_max_us = us;
+		}
+	}
+	w->r.gen_cpu_ns = w->r.gen_cpu_max_ns = cpu_ns() - w->cpu0;
+	w->poll_state = 0;
+	send_result(w);
+}
+
 static void window_start(uv_timer_t *t)
 {
 	struct worker *w = t->data;
 	w->sending = true;
-	if (w->maxmode) {
+	if (w->slow_window) { /* s7: the slow readers stop reading */
+		for (uint32_t i = 0; i < w->nconns; i++) {
+			struct conn *c = &w->conns[i];
+			if (c->slow && c->state == C_READY) {
+				uv_read_stop((uv_stream_t *)&c->tcp);
+				c->slow_active = true;
+				w->r.slow++;
+			}
+		}
+	}
+	if (w->o->poll) {
+		w->cpu0 = cpu_ns();
+		w->t_prompt = now_ns();
+		w->poll_state = 1;
+		send_prompt(&w->conns[0]);
+		uv_timer_start(&w->tick_timer, poll_tick, 1, 1);
+	} else if (w->maxmode) {
 		for (uint32_t i = 0; i < w->nmy; i++)
 			for (uint32_t k = 0; k < w->o->window; k++)
 				room_send(w, w->my_rooms[i]);
@@ -1105,6 +1320,14 @@ static void window_mark(uv_timer_t *t)
 static void window_end(uv_timer_t *t)
 {
 	struct worker *w = t->data;
+	if (w->o->poll)
+		return; /* poll_tick reports */
+	for (uint32_t i = 0; i < w->nconns; i++) { /* s7: read again, count closes */
+		struct conn *c = &w->conns[i];
+		if (c->slow_active && c->state == C_READY)
+			uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+		c->slow_active = false;
+	}
 	if (!w->maxmode)
 		tick(&w->tick_timer); /* what is due up to t_end */
 	w->sending = false;
@@ -1141,6 +1364,12 @@ static void on_cmd(struct worker *w, const struct cmd *cm)
 		w->drain_deadline = cm->t_end + (uint64_t)(o->drain * 1e9);
 		w->maxmode = cm->rate == 0;
 		w->due_sent = 0;
+		w->slow_window = cm->slow != 0;
+		w->answered_sent = w->final_count = 0;
+		for (uint32_t i = 0; i < w->nconns; i++) {
+			w->conns[i].t_final = 0;
+			w->conns[i].res_frames = 0;
+		}
 		/* this worker's share of the messages, by its share of members */
 		w->msgs_per_ns = (double)cm->rate / o->members * ((double)w->joined / w->total_conns) / 1e9;
 		uv_timer_start(&w->start_timer, window_start, ms_until(cm->ts), 0);
@@ -1211,6 +1440,7 @@ static void worker_run(const struct opts *o, char (*room_ids)[32], int p, int up
 		c->g = g;
 		c->room = g / o->members;
 		c->next_id = 1;
+		c->slow = is_slow(o, g);
 		struct wroom *wr = &w->rooms[c->room];
 		if (!wr->n) {
 			wr->first = k;
@@ -1219,6 +1449,8 @@ static void worker_run(const struct opts *o, char (*room_ids)[32], int p, int up
 		wr->n++;
 		k++;
 	}
+	for (uint32_t g = 0; g < total; g++)
+		w->rooms[g / o->members].nslow += is_slow(o, g);
 	/* the chat text: marker, then padding */
 	w->textlen = o->mode == MODE_FLOOR ? o->payload : o->size;
 	memset(w->text, 'x', w->textlen);
@@ -1310,12 +1542,27 @@ static void wait_quiet(void)
 struct window {
 	struct result sum;
 	uint64_t cpu0, cpu1, rss0, rss1, busy0, busy1;
+	uint64_t pcpu0[4], pcpu1[4], prss0[4], prss1[4]; /* per server pid */
 	bool have_srv;
 };
 
-static void measure_window(const struct opts *o, uint64_t rate, struct window *wi)
+/* CPU summed over every --server-pid, RSS of the first. */
+static int servers_stat(const struct opts *o, uint64_t *pcpu, uint64_t *prss, uint64_t *cpu,
+			uint64_t *rss)
 {
-	struct cmd cm = {.type = CMD_GO, .rate = rate};
+	*cpu = 0;
+	for (int i = 0; i < o->nserver_pids; i++) {
+		if (proc_stat(o->server_pids[i], &pcpu[i], &prss[i]))
+			return -1;
+		*cpu += pcpu[i];
+	}
+	*rss = prss[0];
+	return 0;
+}
+
+static void measure_window(const struct opts *o, uint64_t rate, bool slow, struct window *wi)
+{
+	struct cmd cm = {.type = CMD_GO, .rate = rate, .slow = slow};
 	cm.ts = now_ns() + 200000000u;
 	cm.t0 = cm.ts + (uint64_t)(o->warmup * 1e9);
 	cm.t_end = cm.t0 + (uint64_t)(o->duration * 1e9);
@@ -1324,11 +1571,11 @@ static void measure_window(const struct opts *o, uint64_t rate, struct window *w
 	wi->have_srv = o->server_pid > 0;
 	sleep_until(cm.t0);
 	wi->busy0 = machine_busy_ns();
-	if (wi->have_srv && proc_stat(o->server_pid, &wi->cpu0, &wi->rss0))
+	if (wi->have_srv && servers_stat(o, wi->pcpu0, wi->prss0, &wi->cpu0, &wi->rss0))
 		wi->have_srv = false;
 	sleep_until(cm.t_end);
 	wi->busy1 = machine_busy_ns();
-	if (wi->have_srv && proc_stat(o->server_pid, &wi->cpu1, &wi->rss1))
+	if (wi->have_srv && servers_stat(o, wi->pcpu1, wi->prss1, &wi->cpu1, &wi->rss1))
 		wi->have_srv = false;
 	struct result *sum = &wi->sum, r;
 	uint64_t deadline = cm.t_end + (uint64_t)((o->drain + 10) * 1e9);
@@ -1356,17 +1603,25 @@ static double window_others(const struct opts *o, const struct window *wi)
 	return others > 0 ? others / o->duration : 0;
 }
 
-static void run_window(const struct opts *o, uint64_t rate)
+static void run_poll(const struct opts *o, const struct window *wi);
+
+static void run_window(const struct opts *o, uint64_t rate, bool slow)
 {
 	struct window wi;
 	for (int attempt = 0;; attempt++) {
 		wait_quiet();
-		measure_window(o, rate, &wi);
+		measure_window(o, rate, slow, &wi);
+		if (o->poll || slow)
+			break; /* not repeatable on the same connections */
 		double oc = window_others(o, &wi);
 		if (oc <= DISTURBED || attempt >= o->retries)
 			break;
 		fprintf(stderr, "loadgen: other work used %.0f%% of a core during the window: "
 			"measuring it again\n", oc * 100);
+	}
+	if (o->poll) {
+		run_poll(o, &wi);
+		return;
 	}
 	struct result sum = wi.sum;
 	uint64_t rss0 = wi.rss0, rss1 = wi.rss1;
@@ -1402,6 +1657,17 @@ static void run_window(const struct opts *o, uint64_t rate)
 		printf("  note: other work on the machine used %.0f%% of a core during the window: "
 		       "these figures are disturbed\n",
 		       other_core * 100);
+	char cpus[128] = "", *cp = cpus;
+	for (int i = 0; wi.have_srv && i < o->nserver_pids; i++)
+		cp += snprintf(cp, sizeof(cpus) - (size_t)(cp - cpus), "%s%.3f", i ? "/" : "",
+			       (double)(wi.pcpu1[i] - wi.pcpu0[i]) / 1e9);
+	if (o->nserver_pids > 1)
+		printf("  CPU per process (--server-pid order): %s s\n", cpus);
+	if (slow)
+		printf("  slow readers: %" PRIu64 " stopped reading; afterwards %" PRIu64
+		       " had been closed with 4001, %" PRIu64 " with another code, %" PRIu64
+		       " without a close frame; %" PRIu64 " deliveries read late\n",
+		       sum.slow, sum.slow_4001, sum.slow_close_other, sum.slow_eof, sum.slow_rx);
 	if (gen_core > 0.9)
 		printf("  note: a generator worker used %.0f%% of a core: it may be the "
 		       "bottleneck\n",
@@ -1410,11 +1676,42 @@ static void run_window(const struct opts *o, uint64_t rate)
 	       "dpcs=%.0f srv_cpu=%.3f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f sent=%" PRIu64
 	       " expected=%" PRIu64 " received=%" PRIu64 " lost=%lld gen_cpu=%.3f gen_core=%.2f "
 	       "rss0_kb=%" PRIu64 " rss1_kb=%" PRIu64 " evbytes=%" PRIu64 " closed=%" PRIu64
-	       " errors=%" PRIu64 " other_core=%.2f\n",
+	       " errors=%" PRIu64 " other_core=%.2f srv_cpus=%s slow=%" PRIu64 " slow_4001=%" PRIu64
+	       " slow_other=%" PRIu64 " slow_eof=%" PRIu64 "\n",
 	       o->label, mode_name(o), o->rooms, o->members, rate, d, dps, dpcs, srv_cpu, p50,
 	       p99, p999, (double)sum.lat_max_us / 1000.0, sum.sent, sum.expected, sum.received,
 	       lost, (double)sum.gen_cpu_ns / 1e9, gen_core, rss0, rss1, evb, sum.closed,
-	       sum.errors, other_core);
+	       sum.errors, other_core, cpus[0] ? cpus : "-", sum.slow, sum.slow_4001,
+	       sum.slow_close_other, sum.slow_eof);
+	fflush(stdout);
+}
+
+/* s4: the poll burst's report. */
+static void run_poll(const struct opts *o, const struct window *wi)
+{
+	const struct result *r = &wi->sum;
+	uint64_t clients = (uint64_t)o->rooms * o->members;
+	double srv_cpu = wi->have_srv ? (double)(wi->cpu1 - wi->cpu0) / 1e9 : 0;
+	double p50 = hpct(r->hist, 0.5), p99 = hpct(r->hist, 0.99);
+	double mean = clients ? (double)r->res_frames / (double)clients : 0;
+	printf("%s poll burst: 1 room of %u (1 facilitator + %" PRIu64 " answering over %.1f s); "
+	       "prompt open (ok) after %.2f ms; final tally (answered = %" PRIu64 ") reached %" PRIu64
+	       " of %" PRIu64 " clients, last answer sent -> final tally p50 %.1f p99 %.1f max %.1f ms; "
+	       "results frames per client min %" PRIu64 " mean %.1f max %" PRIu64
+	       "; server CPU %.2fs, RSS %" PRIu64 " -> %" PRIu64 " KiB\n",
+	       o->label, o->members, r->answers, o->spread, (double)r->open_us / 1000.0, clients - 1,
+	       r->got_final, clients, p50, p99, (double)r->lat_max_us / 1000.0, r->res_min, mean,
+	       r->res_max, srv_cpu, wi->rss0, wi->rss1);
+	if (r->closed || r->errors || r->unparsed)
+		printf("  note: %" PRIu64 " connections closed by the server, %" PRIu64
+		       " error replies, %" PRIu64 " unparsed\n", r->closed, r->errors, r->unparsed);
+	printf("RESULT_POLL label=%s members=%u answers=%" PRIu64 " spread=%.1f open_ms=%.2f "
+	       "got_final=%" PRIu64 " clients=%" PRIu64 " final_p50_ms=%.1f final_p99_ms=%.1f "
+	       "final_max_ms=%.1f frames_min=%" PRIu64 " frames_mean=%.1f frames_max=%" PRIu64
+	       " srv_cpu=%.3f errors=%" PRIu64 " closed=%" PRIu64 "\n",
+	       o->label, o->members, r->answers, o->spread, (double)r->open_us / 1000.0, r->got_final,
+	       clients, p50, p99, (double)r->lat_max_us / 1000.0, r->res_min, mean, r->res_max,
+	       srv_cpu, r->errors, r->closed);
 	fflush(stdout);
 }
 
@@ -1482,7 +1779,16 @@ static void usage(FILE *f)
 		"  --no-join           potluck: upgrade but do not join (with --idle: the bare\n"
 		"                      connection's cost, without the member's)\n"
 		"  --retries N         measure a window again when other work disturbed it (2)\n"
-		"  --label TEXT        first word of the report lines\n");
+		"  --label TEXT        first word of the report lines\n"
+		"  --server-pid LIST   several pids (e.g. two servers and Redis): CPU summed\n"
+		"  --port2 N           s3: odd-numbered members connect to this port instead\n"
+		"                      (a second instance sharing the rooms through Redis)\n"
+		"  --slow PCT          s7: PCT %% of members stop reading (and sending) during the\n"
+		"                      last window of --rates, then read again; closes counted\n"
+		"  --poll              s4: poll burst in one room of --members: member 0 joins as\n"
+		"                      facilitator, opens a single-choice prompt, all others answer\n"
+		"                      spread over --spread s (1); results frames per client and\n"
+		"                      last answer -> final tally at every client\n");
 }
 
 int main(int argc, char **argv)
@@ -1491,7 +1797,7 @@ int main(int argc, char **argv)
 		.host = "127.0.0.1", .port = 8080, .mode = MODE_POTLUCK, .rooms = 100,
 		.members = 20, .size = 100, .payload = 0, .duration = 10, .warmup = 1,
 		.drain = 5, .settle = 2, .join_timeout = 60, .window = 1, .procs = 1,
-		.sources = 4, .parallel = 256, .retries = 2, .label = "bench",
+		.sources = 4, .parallel = 256, .retries = 2, .label = "bench", .spread = 1,
 	};
 	o.rates[0] = 10000;
 	o.nrates = 1;
@@ -1503,6 +1809,7 @@ int main(int argc, char **argv)
 		{"idle", 1, 0, 'i'},     {"settle", 1, 0, 'S'},   {"server-pid", 1, 0, 'x'},
 		{"procs", 1, 0, 'n'},    {"sources", 1, 0, 'a'},  {"parallel", 1, 0, 'c'},
 		{"join-timeout", 1, 0, 'j'}, {"label", 1, 0, 'l'}, {"no-join", 0, 0, 'N'}, {"retries", 1, 0, 'T'}, {"help", 0, 0, 'H'},
+		{"port2", 1, 0, '2'}, {"slow", 1, 0, 'z'}, {"poll", 0, 0, 'o'}, {"spread", 1, 0, 'e'},
 		{0, 0, 0, 0},
 	};
 	int ch;
@@ -1527,7 +1834,18 @@ int main(int argc, char **argv)
 		case 'D': o.drain = atof(optarg); break;
 		case 'i': o.nidle = parse_list(optarg, o.idle, MAX_STEPS); break;
 		case 'S': o.settle = atof(optarg); break;
-		case 'x': o.server_pid = atoi(optarg); break;
+		case 'x': {
+			uint64_t v[4];
+			o.nserver_pids = parse_list(optarg, v, 4);
+			for (int i = 0; i < o.nserver_pids; i++)
+				o.server_pids[i] = (int)v[i];
+			o.server_pid = o.nserver_pids > 0 ? o.server_pids[0] : 0;
+			break;
+		}
+		case '2': o.port2 = atoi(optarg); break;
+		case 'z': o.slow_pct = (uint32_t)atoi(optarg); break;
+		case 'o': o.poll = true; break;
+		case 'e': o.spread = atof(optarg); break;
 		case 'n': o.procs = atoi(optarg); break;
 		case 'a': o.sources = atoi(optarg); break;
 		case 'c': o.parallel = atoi(optarg); break;
@@ -1552,6 +1870,13 @@ int main(int argc, char **argv)
 	uint64_t total = 0;
 	if (o.no_join && !o.nidle)
 		die("--no-join goes with --idle");
+	if (o.poll && (o.rooms != 1 || o.procs != 1 || o.members < 2 || o.mode != MODE_POTLUCK ||
+		       o.spread <= 0))
+		die("--poll needs --rooms 1 --procs 1, --members 2 or more, potluck mode");
+	if (o.poll)
+		o.nrates = 1;
+	if (o.slow_pct > 100)
+		die("--slow is a percentage");
 	if (o.nidle) {
 		for (int i = 1; i < o.nidle; i++)
 			if (o.idle[i] <= o.idle[i - 1])
@@ -1576,12 +1901,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	char(*room_ids)[32] = calloc(o.rooms, 32);
-	if (!room_ids)
+	fac_keys = calloc(o.rooms, 32);
+	if (!room_ids || !fac_keys)
 		die("out of memory");
 	if (o.mode == MODE_POTLUCK) {
 		uint64_t t = now_ns();
 		for (uint32_t i = 0; i < o.rooms; i++)
-			if (create_room(&o, i, room_ids[i], sizeof(room_ids[i])))
+			if (create_room(&o, i, room_ids[i], sizeof(room_ids[i]), fac_keys[i]))
 				die("cannot create the rooms");
 		fprintf(stderr, "loadgen: %u rooms created in %.2f s\n", o.rooms,
 			(double)(now_ns() - t) / 1e9);
@@ -1615,8 +1941,8 @@ int main(int argc, char **argv)
 	} else {
 		if (connect_all(&o, (uint32_t)total) < total)
 			die("not every client joined");
-		for (int i = 0; i < o.nrates; i++)
-			run_window(&o, o.rates[i]);
+		for (int i = 0; i < o.nrates; i++) /* s7: slow readers in the last window */
+			run_window(&o, o.rates[i], o.slow_pct && i == o.nrates - 1);
 	}
 	struct cmd quit = {.type = CMD_QUIT};
 	broadcast(&quit);

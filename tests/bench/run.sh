@@ -18,6 +18,22 @@
 #   s1   idle memory per connection at BENCH_IDLE connections (1000,10000),
 #        rooms of 20: (RSS(N) - RSS(N0)) / (N - N0); s1bare the same for
 #        connections upgraded but never joined (lws's share alone)
+#   s3   across instances: s2's broadcast (BENCH_S3_RATES, 10000,40000)
+#        through two potluckd joined by a redis-server that this script
+#        starts on a free loopback port (no persistence) and stops; members
+#        of each room alternate between the instances; CPU is that of both
+#        servers and Redis together (Redis's alone: the third of srv_cpus=)
+#   s4   poll burst: one room of BENCH_POLL answering members (1000) plus
+#        a facilitator; a single-choice prompt, every member answers, spread
+#        evenly over 1 s; results frames per client and the time from the
+#        last answer sent to the final tally at every client
+#   s7   slow readers: BENCH_ROOMS x BENCH_MEMBERS at BENCH_S7_RATE (20000)
+#        deliveries/s, a window with everyone reading, then one in which
+#        BENCH_SLOW % (1) of the members stop reading; the others' latency,
+#        the server's RSS at the start and end of each window, how many slow
+#        readers were closed with 4001
+#
+# BENCH_SCENARIOS picks scenarios (default: all, "s2 big s1 s3 s4 s7").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -41,6 +57,11 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
+SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s4 s7}
+S3_RATES=${BENCH_S3_RATES:-10000,40000}
+POLL=${BENCH_POLL:-1000}
+S7_RATE=${BENCH_S7_RATE:-20000}
+SLOW=${BENCH_SLOW:-1}
 
 # The table: per scenario and rate, the median [min-max] over the runs of
 # the windows that other work did not disturb (all of them, marked, when
@@ -61,7 +82,7 @@ function med(s,   a, n) {
 function fmt(v) { return (v >= 100) ? sprintf("%.0f", v) : sprintf("%.2f", v) }
 function add(k, f, v) { V[k, f] = (V[k, f] == "" ? v : V[k, f] " " v) }
 function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, "="); F[kv[1]] = kv[2] } }
-/^RESULT / {
+/^RESULT / && $2 != "label=s3" && $2 != "label=s7" {
 	fields()
 	k = F["label"] SUBSEP F["rate"]
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k; size[k] = F["rooms"] "x" F["members"] }
@@ -69,6 +90,30 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 	N[k, m, q]++
 	add(k, m q "dps", F["dps"]); add(k, m q "dpcs", F["dpcs"]); add(k, m q "p50", F["p50_ms"])
 	add(k, m q "p99", F["p99_ms"]); add(k, m q "p999", F["p999_ms"]); add(k, m q "lost", F["lost"])
+}
+/^RESULT_POLL / {
+	fields()
+	np++
+	PL[np] = sprintf("%-4s poll burst, %s answers in %s s: final tally at %s of %s clients, last answer -> final tally p50 %s / p99 %s / max %s ms; results frames per client %s-%s (mean %s)%s",
+	                 F["label"], F["answers"], F["spread"], F["got_final"], F["clients"], F["final_p50_ms"],
+	                 F["final_p99_ms"], F["final_max_ms"], F["frames_min"], F["frames_max"], F["frames_mean"],
+	                 (F["errors"] + F["closed"] > 0) ? sprintf(" (%s errors, %s closed)", F["errors"], F["closed"]) : "")
+}
+/^RESULT / && $2 == "label=s3" {
+	fields(); split(F["srv_cpus"], sc, "/")
+	ns3++
+	S3[ns3] = sprintf("s3   rate %s: %s deliveries/s, %s per CPU-s of both servers + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
+	                  F["rate"], F["dps"], F["dpcs"], F["srv_cpu"], sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"],
+	                  F["p999_ms"], F["lost"], (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
+	S3r[ns3] = F["rate"]; S3d[ns3] = F["dpcs"]
+}
+/^RESULT / && $2 == "label=s7" {
+	fields()
+	ns7++
+	S7[ns7] = sprintf("s7   %s slow readers, %s/s: %s deliveries/s, others p50/p99/p99.9 %s/%s/%s ms (max %s), server RSS %s -> %s KiB, slow readers closed with 4001: %s (other code %s, no close frame %s), lost %s%s",
+	                  F["slow"], F["rate"], F["dps"], F["p50_ms"], F["p99_ms"], F["p999_ms"], F["max_ms"], F["rss0_kb"],
+	                  F["rss1_kb"], F["slow_4001"], F["slow_other"], F["slow_eof"], F["lost"],
+	                  (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
 }
 /^RESULT_IDLE / {
 	fields()
@@ -97,6 +142,12 @@ END {
 		split(iorder[i], ii, " ")
 		printf "%-6s idle %-7s RSS per connection, %s -> %s connections: %s bytes\n", ii[1], ii[2], ii[3], ii[4], med(I[iorder[i]])
 	}
+	for (i = 1; i <= ns3; i++) {
+		one = medv(V["s2" SUBSEP S3r[i], pick("s2" SUBSEP S3r[i], "potluck") "dpcs"])
+		printf "%s%s\n", S3[i], (one > 0 ? sprintf("; %.0f%% of one instance (s2)", 100 * S3d[i] / one) : "")
+	}
+	for (i = 1; i <= np; i++) print PL[i]
+	for (i = 1; i <= ns7; i++) print S7[i]
 }' "$1"
 }
 
@@ -122,12 +173,12 @@ make --no-print-directory "$BUILD/bench/loadgen" "$BUILD/bench/floor" >/dev/null
 LOADGEN="$BUILD/bench/loadgen"
 
 tmp=$(mktemp -d)
-srv=
+srv= srv2= redis=
 cleanup() {
-	if [ -n "$srv" ]; then
-		kill "$srv" 2>/dev/null
-		wait "$srv" 2>/dev/null
-	fi
+	for p in $srv $srv2 $redis; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -176,13 +227,46 @@ wait_quiet() {
 	echo "bench: the machine stayed busy; measuring anyway" >&2
 }
 
+# start_potluck [extra potluckd flags]
 start_potluck() {
 	port=$(free_port)
 	data=$(mktemp -d -p "$tmp")
 	"$POTLUCKD" --host 127.0.0.1 --port "$port" --data-dir "$data" \
-		--web-root web/dist --log-level warn 2>>"$out/potluckd.log" &
+		--web-root web/dist --log-level warn "$@" 2>>"$out/potluckd.log" &
 	srv=$!
 	wait_listen
+}
+
+# s3: a redis-server without persistence on a free loopback port ($rport,
+# $redis), then two instances through it ($port/$srv and $port2/$srv2).
+start_redis() {
+	rport=$(free_port)
+	redis-server --bind 127.0.0.1 --port "$rport" --save "" --appendonly no \
+		--daemonize no --loglevel warning >>"$out/redis.log" 2>&1 &
+	redis=$!
+	port=$rport
+	srv=$redis
+	wait_listen
+	srv=
+}
+
+stop_redis() {
+	kill "$redis" 2>/dev/null
+	wait "$redis" 2>/dev/null
+	redis=
+}
+
+start_pair() {
+	start_potluck --redis "redis://127.0.0.1:$rport"
+	port2=$port srv2=$srv
+	start_potluck --redis "redis://127.0.0.1:$rport"
+}
+
+stop_pair() {
+	stop_server
+	srv=$srv2
+	stop_server
+	srv2=
 }
 
 start_floor() {
@@ -200,7 +284,7 @@ stop_server() {
 
 loadgen() {
 	wait_quiet
-	"$LOADGEN" --host 127.0.0.1 --port "$port" --server-pid "$srv" --procs "$PROCS" "$@" \
+	"$LOADGEN" --host 127.0.0.1 --port "$port" --server-pid "${pids:-$srv}" --procs "$PROCS" "$@" \
 		2>>"$out/loadgen.log" | tee -a "$results" | grep -v '^RESULT'
 }
 
@@ -232,17 +316,68 @@ idle() {
 	stop_server
 }
 
+# s3: the same broadcast as s2, members split over two instances and Redis
+across() {
+	start_redis
+	start_pair
+	pids="$srv,$srv2,$redis"
+	loadgen --mode potluck --label s3 --rooms "$ROOMS" --members "$MEMBERS" --size "$SIZE" \
+		--rates "$S3_RATES" --duration "$DUR" --port2 "$port2"
+	pids=
+	stop_pair
+	stop_redis
+}
+
+# s4: one room, a facilitator and $POLL members answering within 1 s
+poll() {
+	start_potluck
+	loadgen --mode potluck --label s4 --poll --rooms 1 --members "$((POLL + 1))" \
+		--spread 1 --duration 3 --warmup 0 --procs 1
+	stop_server
+}
+
+# s7: a window with everyone reading, then one with $SLOW % slow readers
+slow() {
+	start_potluck
+	loadgen --mode potluck --label s7 --rooms "$ROOMS" --members "$MEMBERS" --size "$SIZE" \
+		--rates "$S7_RATE,$S7_RATE" --duration "$DUR" --slow "$SLOW"
+	stop_server
+}
+
+has() {
+	case " $SCENARIOS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 echo "== machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
 echo "== server: $POTLUCKD ($("$POTLUCKD" --version 2>/dev/null), $built)"
 run=1
 while [ "$run" -le "$RUNS" ]; do
 	echo "== run $run of $RUNS"
-	echo "-- s2: broadcast fan-out, $ROOMS rooms x $MEMBERS, $SIZE-byte messages"
-	broadcast s2 "$ROOMS" "$MEMBERS" "$RATES"
-	echo "-- big: one room of $BIG"
-	broadcast big 1 "$BIG" "$BIG_RATES"
-	echo "-- s1: idle connections in rooms of 20"
-	idle
+	if has s2; then
+		echo "-- s2: broadcast fan-out, $ROOMS rooms x $MEMBERS, $SIZE-byte messages"
+		broadcast s2 "$ROOMS" "$MEMBERS" "$RATES"
+	fi
+	if has big; then
+		echo "-- big: one room of $BIG"
+		broadcast big 1 "$BIG" "$BIG_RATES"
+	fi
+	if has s1; then
+		echo "-- s1: idle connections in rooms of 20"
+		idle
+	fi
+	if has s3; then
+		echo "-- s3: across two instances and Redis, $ROOMS rooms x $MEMBERS"
+		across
+	fi
+	if has s4; then
+		echo "-- s4: poll burst, $POLL answers within 1 s"
+		poll
+	fi
+	if has s7; then
+		echo "-- s7: slow readers ($SLOW %), $ROOMS rooms x $MEMBERS at $S7_RATE/s"
+		slow
+	fi
 	run=$((run + 1))
 done
 
