@@ -1,7 +1,7 @@
 /*
  * ephemeral.c — reactions and quiet signals: what nobody needs later.
  *
- * These skip the log (../shared/DESIGN.md): a 👏 is not a record. They are
+ * These skip the log: a 👏 is not a record. They are
  * coalesced like prompt results, so a room-wide burst of applause costs each
  * client a few frames:
  *

@@ -1,7 +1,7 @@
 /*
  * hub.c — rooms held by this instance: replicas, request routing, fan-out.
  *
- * One straight path (../shared/DESIGN.md): a request is checked against the
+ * One straight path: a request is checked against the
  * local replica (a shortcut for a quick error), encoded as a record and
  * appended to the room's log with a fresh random `o` (origin) that the hub
  * remembers in the room's pending list. Nothing is applied yet. When the log

