@@ -13,6 +13,15 @@ struct enc {
 };
 
 void wire__enc_init(struct enc *e, size_t head);
+int wire__enc_write(void *data, const char *p, size_t n);
+void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n);
+/* Decoding helpers (wire/decode.c), shared with wire/record.c. */
+bool wire__key_is(const msgpack_object *k, const char *s);
+int wire__get_str(const msgpack_object *v, struct wire_str *out);
+int wire__get_uint(const msgpack_object *v, uint64_t *out);
+/* One msgpack map, skimmed first; PL_ECORRUPT if the bytes are not one value. */
+int wire__unpack_map(msgpack_unpacked *u, const uint8_t *p, size_t n,
+		     const msgpack_object_map **m);
 struct frame *wire__enc_frame(struct enc *e, uint64_t seq);
 void wire__pack_str(msgpack_packer *pk, const char *s);
 void wire__pack_bool(msgpack_packer *pk, bool v);
