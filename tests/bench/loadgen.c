@@ -53,6 +53,13 @@
  * padding), which the floor relays as-is. Give --payload the size of
  * potluck's chat event (potluck mode reports it as evbytes=) so both
  * servers send the same bytes to the same number of sockets.
+ * --mode socketio talks to tests/bench/peers/socketio-server.mjs (Socket.IO 4)
+ * over its WebSocket transport: GET /socket.io/?EIO=4&transport=websocket
+ * &room=N, then Engine.IO's open packet 0{...} from the server, the
+ * Socket.IO connect 40 from us and its answer 40{...} (the join); pings 2
+ * are answered with pongs 3. A chat message is the text frame
+ * 42["chat","<--size bytes: the marker, then padding>"]; receipts are the
+ * same frames from the server, the marker found with memmem.
  *
  * Rates. --rates takes deliveries per second, comma-separated, each a
  * window on the same connections; 0 means as fast as it goes: a closed loop
@@ -119,7 +126,7 @@
 
 /* ---- options ---- */
 
-enum mode { MODE_POTLUCK, MODE_FLOOR };
+enum mode { MODE_POTLUCK, MODE_FLOOR, MODE_SOCKETIO };
 
 struct opts {
 	const char *host;
@@ -728,6 +735,16 @@ static void send_chat(struct conn *c)
 	put_hex(text + 21, c->g, 8);
 	if (w->o->mode == MODE_FLOOR) {
 		conn_send_frame(c, 0x2, text, w->textlen);
+	} else if (w->o->mode == MODE_SOCKETIO) {
+		uint8_t p[2100];
+		static const char pre[] = "42[\"chat\",\"";
+		size_t n = sizeof(pre) - 1;
+		memcpy(p, pre, n);
+		memcpy(p + n, text, w->textlen); /* hex and 'x': nothing to escape */
+		n += w->textlen;
+		p[n++] = '"';
+		p[n++] = ']';
+		conn_send_frame(c, 0x1, p, n);
 	} else {
 		uint8_t p[2100];
 		size_t n = 0;
@@ -834,11 +851,63 @@ static void on_joined(struct conn *c)
 	pump_connects(w);
 }
 
+/* Socket.IO 4 over Engine.IO 4's WebSocket transport: one packet per
+ * frame, its type the first character. */
+static void on_sio(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct worker *w = c->w;
+	if (!n) {
+		w->r.unparsed++;
+		return;
+	}
+	switch (p[0]) {
+	case '0': /* open {"sid":…,"pingInterval":…}: connect to namespace "/" */
+		if (c->state == C_JOINING)
+			conn_send_frame(c, 0x1, (const uint8_t *)"40", 2);
+		return;
+	case '2': /* ping */
+		conn_send_frame(c, 0x1, (const uint8_t *)"3", 1);
+		return;
+	case '1': /* close */
+		conn_fail(c, "closed by the server (Engine.IO close)");
+		return;
+	case '4': /* message: a Socket.IO packet */
+		break;
+	default:
+		w->r.other++;
+		return;
+	}
+	if (n >= 2 && p[1] == '2') { /* EVENT ["chat", …] */
+		if (n >= 10 && !memcmp(p + 2, "[\"chat\",", 8)) {
+			w->r.ev_bytes += n;
+			w->r.ev_frames++;
+			on_chat(c, p, n, now);
+		} else {
+			w->r.other++;
+		}
+	} else if (n >= 2 && p[1] == '0') { /* CONNECT answered: joined */
+		if (c->state == C_JOINING)
+			on_joined(c);
+	} else if (n >= 2 && p[1] == '4') { /* CONNECT_ERROR */
+		if (c->state == C_JOINING) {
+			conn_fail(c, "Socket.IO connect refused");
+			return;
+		}
+		w->r.errors++;
+	} else {
+		w->r.other++;
+	}
+}
+
 static void on_message(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
 {
 	struct worker *w = c->w;
 	if (w->o->mode == MODE_FLOOR) {
 		on_chat(c, p, n, now);
+		return;
+	}
+	if (w->o->mode == MODE_SOCKETIO) {
+		on_sio(c, p, n, now);
 		return;
 	}
 	const uint8_t *t = NULL;
@@ -1060,7 +1129,8 @@ static void on_handshake(struct conn *c, const uint8_t *p, size_t n, uint64_t no
 		pump_connects(c->w);
 	} else {
 		c->state = C_JOINING;
-		send_join(c);
+		if (c->w->o->mode == MODE_POTLUCK)
+			send_join(c); /* socketio: the server's open packet comes first */
 	}
 	if (tail)
 		feed_frames(c, tail, rest, now);
@@ -1114,9 +1184,11 @@ static void connect_cb(uv_connect_t *req, int status)
 	SHA1((const unsigned char *)cat, strlen(cat), sha);
 	EVP_EncodeBlock((unsigned char *)c->accept, sha, SHA_DIGEST_LENGTH);
 	const struct opts *o = c->w->o;
-	char path[48];
+	char path[80];
 	if (o->mode == MODE_FLOOR)
 		snprintf(path, sizeof(path), "/floor?room=%u", c->room);
+	else if (o->mode == MODE_SOCKETIO)
+		snprintf(path, sizeof(path), "/socket.io/?EIO=4&transport=websocket&room=%u", c->room);
 	else
 		snprintf(path, sizeof(path), "/ws");
 	int n = snprintf(buf, sizeof(buf),
@@ -1516,13 +1588,13 @@ static uint32_t connect_all(const struct opts *o, uint32_t n)
 		failed += rd.failed;
 	}
 	fprintf(stderr, "loadgen: %u of %u connected%s in %.2f s (%u failed)\n", joined, n,
-		o->mode == MODE_POTLUCK && !o->no_join ? " and joined" : "", (double)(now_ns() - t) / 1e9, failed);
+		o->mode != MODE_FLOOR && !o->no_join ? " and joined" : "", (double)(now_ns() - t) / 1e9, failed);
 	return joined;
 }
 
 static const char *mode_name(const struct opts *o)
 {
-	return o->mode == MODE_FLOOR ? "floor" : "potluck";
+	return o->mode == MODE_FLOOR ? "floor" : o->mode == MODE_SOCKETIO ? "socketio" : "potluck";
 }
 
 /* Waits (at most 60 s) until other work on the machine uses less than a
@@ -1759,10 +1831,10 @@ static void usage(FILE *f)
 		"usage: loadgen [options]\n"
 		"  --host ADDR         loopback address of the server (127.0.0.1)\n"
 		"  --port N            its port (8080)\n"
-		"  --mode potluck|floor\n"
+		"  --mode potluck|floor|socketio (socketio: tests/bench/peers/socketio-server.mjs)\n"
 		"  --rooms R           rooms (100)\n"
 		"  --members M         members per room (20)\n"
-		"  --size BYTES        chat text size in potluck mode (100)\n"
+		"  --size BYTES        chat text size in potluck and socketio modes (100)\n"
 		"  --payload BYTES     frame payload in floor mode (potluck's chat event size)\n"
 		"  --rates LIST        deliveries/s per window, 0 = as fast as it goes (10000)\n"
 		"  --duration S        measured window (10)\n"
@@ -1776,7 +1848,7 @@ static void usage(FILE *f)
 		"  --sources N         source addresses 127.0.0.2 .. (4; 0 = let the kernel pick)\n"
 		"  --parallel N        connections being set up at once (256)\n"
 		"  --join-timeout S    deadline for connecting and joining (60)\n"
-		"  --no-join           potluck: upgrade but do not join (with --idle: the bare\n"
+		"  --no-join           potluck, socketio: upgrade but do not join (with --idle: the bare\n"
 		"                      connection's cost, without the member's)\n"
 		"  --retries N         measure a window again when other work disturbed it (2)\n"
 		"  --label TEXT        first word of the report lines\n"
@@ -1820,8 +1892,10 @@ int main(int argc, char **argv)
 		case 'm':
 			if (!strcmp(optarg, "floor"))
 				o.mode = MODE_FLOOR;
+			else if (!strcmp(optarg, "socketio"))
+				o.mode = MODE_SOCKETIO;
 			else if (strcmp(optarg, "potluck"))
-				die("--mode is potluck or floor (socketio: not yet)");
+				die("--mode is potluck, floor or socketio");
 			break;
 		case 'r': o.rooms = (uint32_t)atoi(optarg); break;
 		case 'M': o.members = (uint32_t)atoi(optarg); break;

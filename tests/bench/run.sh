@@ -32,8 +32,14 @@
 #        BENCH_SLOW % (1) of the members stop reading; the others' latency,
 #        the server's RSS at the start and end of each window, how many slow
 #        readers were closed with 4001
+#   sio  the usual alternative: s2's rooms, members, sizes and rates
+#        (BENCH_SIO_RATES, default BENCH_RATES) against the reference chat
+#        server on Socket.IO 4 (tests/bench/peers/socketio-server.mjs, one
+#        node process, WebSocket transport, no deflate; needs `npm ci`),
+#        and its idle memory per connection at BENCH_IDLE like s1; the
+#        table adds potluck / Socket.IO ratios
 #
-# BENCH_SCENARIOS picks scenarios (default: all, "s2 big s1 s3 s4 s7").
+# BENCH_SCENARIOS picks scenarios (default: all, "s2 big s1 s3 s4 s7 sio").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -57,7 +63,9 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
-SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s4 s7}
+SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s4 s7 sio}
+SIO_RATES=${BENCH_SIO_RATES:-$RATES}
+NODE=${NODE:-node}
 S3_RATES=${BENCH_S3_RATES:-10000,40000}
 POLL=${BENCH_POLL:-1000}
 S7_RATE=${BENCH_S7_RATE:-20000}
@@ -85,7 +93,10 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 /^RESULT / && $2 != "label=s3" && $2 != "label=s7" {
 	fields()
 	k = F["label"] SUBSEP F["rate"]
-	if (!(k in seen)) { seen[k] = 1; order[++n] = k; size[k] = F["rooms"] "x" F["members"] }
+	if (!(k in seen)) {
+		seen[k] = 1; size[k] = F["rooms"] "x" F["members"]
+		if (F["label"] == "sio") sorder[++nsio] = k; else order[++n] = k
+	}
 	m = F["mode"]; q = (F["other_core"] + 0 > 0.15) ? "d" : "q"
 	N[k, m, q]++
 	add(k, m q "dps", F["dps"]); add(k, m q "dpcs", F["dpcs"]); add(k, m q "p50", F["p50_ms"])
@@ -141,7 +152,26 @@ END {
 	for (i = 1; i <= ni; i++) {
 		split(iorder[i], ii, " ")
 		printf "%-6s idle %-7s RSS per connection, %s -> %s connections: %s bytes\n", ii[1], ii[2], ii[3], ii[4], med(I[iorder[i]])
+		if (ii[1] == "s1" && ii[2] == "potluck") ipot[ii[3] " " ii[4]] = medv(I[iorder[i]])
+		if (ii[1] == "sio") isio[ii[3] " " ii[4]] = medv(I[iorder[i]])
 	}
+	for (i = 1; i <= nsio; i++) {
+		k = sorder[i]; split(k, kk, SUBSEP); s = pick(k, "socketio")
+		pk = "s2" SUBSEP kk[2]; p = pick(pk, "potluck")
+		sd = medv(V[k, s "dpcs"]); s99 = medv(V[k, s "p99"]); pd = medv(V[pk, p "dpcs"]); p99 = medv(V[pk, p "p99"])
+		printf "sio  %s rate %s: Socket.IO %s deliveries/s, %s per CPU-s, p50/p99/p99.9 %.2f/%.2f/%.2f ms, lost %s, runs %s",
+		       size[k], (kk[2] == 0 ? "max" : kk[2]), med(V[k, s "dps"]), med(V[k, s "dpcs"]), medv(V[k, s "p50"]),
+		       s99, medv(V[k, s "p999"]), medv(V[k, s "lost"]), runs(k, "socketio")
+		if (pd > 0 && sd > 0)
+			printf "; potluck / Socket.IO: %.2fx per CPU-s, p99 %.2f / %.2f ms (%.2fx)", pd / sd, p99, s99, (s99 > 0 ? p99 / s99 : 0)
+		if (kk[2] == 0 && pd > 0)
+			printf ", highest rate %.2fx", medv(V[pk, p "dps"]) / medv(V[k, s "dps"])
+		printf "\n"
+	}
+	for (ik in isio)
+		if (ipot[ik] > 0 && isio[ik] > 0)
+			printf "sio  idle memory per connection (%s -> %s): potluck %.0f / Socket.IO %.0f bytes = %.2fx\n",
+			       substr(ik, 1, index(ik, " ") - 1), substr(ik, index(ik, " ") + 1), ipot[ik], isio[ik], ipot[ik] / isio[ik]
 	for (i = 1; i <= ns3; i++) {
 		one = medv(V["s2" SUBSEP S3r[i], pick("s2" SUBSEP S3r[i], "potluck") "dpcs"])
 		printf "%s%s\n", S3[i], (one > 0 ? sprintf("; %.0f%% of one instance (s2)", 100 * S3d[i] / one) : "")
@@ -276,6 +306,16 @@ start_floor() {
 	wait_listen
 }
 
+# The reference Socket.IO 4 server (s2's usual alternative); $srv is node's
+# own pid ($! of a simple command), so /proc shows its CPU and RSS.
+start_sio() {
+	port=$(free_port)
+	"$NODE" tests/bench/peers/socketio-server.mjs --host 127.0.0.1 --port "$port" \
+		2>>"$out/socketio.log" &
+	srv=$!
+	wait_listen
+}
+
 stop_server() {
 	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
@@ -344,6 +384,21 @@ slow() {
 	stop_server
 }
 
+# sio: s2's broadcast and s1's idle memory against the Socket.IO server
+sio() {
+	if [ ! -d node_modules/socket.io ] || ! "$NODE" --version >/dev/null 2>&1; then
+		echo "bench: sio needs node and node_modules (npm ci); skipped" >&2
+		return
+	fi
+	start_sio
+	loadgen --mode socketio --label sio --rooms "$ROOMS" --members "$MEMBERS" --size "$SIZE" \
+		--rates "$SIO_RATES" --duration "$DUR"
+	stop_server
+	start_sio
+	loadgen --mode socketio --label sio --members 20 --idle "$IDLE"
+	stop_server
+}
+
 has() {
 	case " $SCENARIOS " in *" $1 "*) return 0 ;; esac
 	return 1
@@ -377,6 +432,10 @@ while [ "$run" -le "$RUNS" ]; do
 	if has s7; then
 		echo "-- s7: slow readers ($SLOW %), $ROOMS rooms x $MEMBERS at $S7_RATE/s"
 		slow
+	fi
+	if has sio; then
+		echo "-- sio: Socket.IO 4 reference server, $ROOMS rooms x $MEMBERS, and idle memory"
+		sio
 	fi
 	run=$((run + 1))
 done
