@@ -5,7 +5,8 @@
 #   deploy/cluster.sh [--instances N] [--port P] [--dir D]
 #
 # nginx listens on 127.0.0.1:P (default 8080), the instances on P+1 … P+N,
-# redis on P+379. Data and logs go to D (default ./cluster/).
+# redis on P+379. Data and logs go to D (default ./cluster/). $POTLUCKD, if
+# set, is the server binary (default build/potluckd).
 set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 n=2
@@ -47,7 +48,7 @@ ups=""
 k=1
 while [ $k -le "$n" ]; do
 	p=$((port + k))
-	"$root/build/potluckd" --host 127.0.0.1 --port "$p" --web-root "$root/web/dist" \
+	"${POTLUCKD:-$root/build/potluckd}" --host 127.0.0.1 --port "$p" --web-root "$root/web/dist" \
 		--redis "redis://127.0.0.1:$redis_port" --data-dir "$run/instance$k" \
 		2>"$run/potluckd$k.log" &
 	pids="$pids $!"
