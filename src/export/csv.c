@@ -136,11 +136,6 @@ static void turns(struct c *c, const struct export *x)
 	}
 }
 
-static int by_text(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void prompts(struct c *c, const struct export *x)
 {
 	static const char *const cols[] = {"prompt", "kind", "anonymous", "question", "answer",
@@ -149,14 +144,11 @@ static void prompts(struct c *c, const struct export *x)
 	for (size_t i = 0; i < x->room.nprompts; i++) {
 		const struct room_prompt *p = &x->room.prompts[i];
 		if (p->kind == ROOM_PROMPT_TEXT) { /* one row per answer, alphabetical */
-			const char **t = malloc((p->nanswers ? p->nanswers : 1) * sizeof(*t));
+			const char **t = export__sorted_texts(p);
 			if (!t) {
 				c->rc = PL_ENOMEM;
 				return;
 			}
-			for (size_t k = 0; k < p->nanswers; k++)
-				t[k] = p->answers[k].text ? p->answers[k].text : "";
-			qsort(t, p->nanswers, sizeof(*t), by_text);
 			for (size_t k = 0; k < p->nanswers; k++) {
 				num(c, (long long)p->id);
 				field(c, export__kind(p->kind));

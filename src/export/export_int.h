@@ -54,6 +54,10 @@ struct contrib {
 /* One row per member, in join order; the caller frees. */
 struct contrib *export__contribs(const struct export *x, size_t *n);
 const char *export__name(const struct export *x, uint64_t member);
+/* A text prompt's answers in alphabetical order, never in the order they
+ * were given (which could be matched with faces); pointers into the answers.
+ * NULL when out of memory; the caller frees the array. */
+const char **export__sorted_texts(const struct room_prompt *p);
 const char *export__role(uint8_t role);
 /* UTC: "2026-11-23 12:05", "12:05:07" or "2026-11-23 12:05:07". */
 enum export_time { EXPORT_DATE, EXPORT_TIME, EXPORT_DATE_TIME };

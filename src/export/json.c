@@ -91,11 +91,6 @@ static json_t *answer_value(const struct room_prompt *p, const struct room_answe
 	return v;
 }
 
-static int by_text(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static json_t *prompt(const struct export *x, const struct room_prompt *p)
 {
 	static const char *const reveals[] = {"live", "answered", "closed", "facilitators"};
@@ -124,15 +119,10 @@ static json_t *prompt(const struct export *x, const struct room_prompt *p)
 		json_object_set_new(o, "counts", counts);
 		json_object_set_new(o, "mean", json_real(n ? (double)sum / (double)n : 0.0));
 	} else { /* open answers: alphabetical, never in answering order */
-		const char **t = malloc((p->nanswers ? p->nanswers : 1) * sizeof(*t));
+		const char **t = export__sorted_texts(p);
 		json_t *texts = json_array();
 		for (size_t i = 0; t && i < p->nanswers; i++)
-			t[i] = p->answers[i].text ? p->answers[i].text : "";
-		if (t) {
-			qsort(t, p->nanswers, sizeof(*t), by_text);
-			for (size_t i = 0; i < p->nanswers; i++)
-				json_array_append_new(texts, json_string(t[i]));
-		}
+			json_array_append_new(texts, json_string(t[i]));
 		free(t);
 		json_object_set_new(o, "texts", texts);
 	}

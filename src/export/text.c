@@ -300,11 +300,6 @@ static void turns(struct w *w, const struct export *x)
 	table_end(w);
 }
 
-static int by_text(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void prompt(struct w *w, const struct export *x, const struct room_prompt *p)
 {
 	char line[128];
@@ -314,14 +309,11 @@ static void prompt(struct w *w, const struct export *x, const struct room_prompt
 	para(w, line);
 	static const char *const cols[] = {"Answer", "Count"};
 	if (p->kind == ROOM_PROMPT_TEXT) {
-		const char **t = malloc((p->nanswers ? p->nanswers : 1) * sizeof(*t));
+		const char **t = export__sorted_texts(p);
 		if (!t) {
 			w->rc = PL_ENOMEM;
 			return;
 		}
-		for (size_t i = 0; i < p->nanswers; i++)
-			t[i] = p->answers[i].text ? p->answers[i].text : "";
-		qsort(t, p->nanswers, sizeof(*t), by_text); /* not in answering order */
 		raw(w, w->html ? "<ul>\n" : "");
 		for (size_t i = 0; i < p->nanswers; i++) {
 			raw(w, w->html ? "<li>" : "- ");

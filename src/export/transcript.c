@@ -42,25 +42,12 @@ const struct room *export_room(const struct export *x)
 	return &x->room;
 }
 
-static void *grow(void *p, size_t *cap, size_t len, size_t size)
-{
-	if (len < *cap)
-		return p;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *q = realloc(p, ncap * size);
-	if (q)
-		*cap = ncap;
-	return q;
-}
-
 static void keep_chat(struct export *x, const struct room_chat *c)
 {
-	struct xchat *v = grow(x->chat, &x->chat_cap, x->nchat, sizeof(*v));
-	if (!v)
+	if (util_array_grow(&x->chat, &x->chat_cap, x->nchat, sizeof(*x->chat), 16))
 		return;
-	x->chat = v;
 	char *text = c->text ? strdup(c->text) : NULL;
-	v[x->nchat++] = (struct xchat){.seq = c->seq, .ts = c->ts, .from = c->from, .text = text};
+	x->chat[x->nchat++] = (struct xchat){.seq = c->seq, .ts = c->ts, .from = c->from, .text = text};
 }
 
 static void delete_chat(struct export *x, uint64_t seq)
@@ -84,10 +71,8 @@ static void delete_chat(struct export *x, uint64_t seq)
 static void floor_changed(struct export *x, int64_t ts)
 {
 	if (x->turn_member) {
-		struct xturn *t = grow(x->turns, &x->turns_cap, x->nturns, sizeof(*t));
-		if (t) {
-			x->turns = t;
-			t[x->nturns++] = (struct xturn){.member = x->turn_member,
+		if (!util_array_grow(&x->turns, &x->turns_cap, x->nturns, sizeof(*x->turns), 16)) {
+			x->turns[x->nturns++] = (struct xturn){.member = x->turn_member,
 							.start = x->turn_since,
 							.ms = ts - x->turn_since};
 		}
@@ -210,6 +195,22 @@ void export__duration(int64_t ms, char *out, size_t n)
 			 (long long)(s / 60 % 60), (long long)(s % 60));
 	else
 		snprintf(out, n, "%lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **export__sorted_texts(const struct room_prompt *p)
+{
+	const char **t = malloc((p->nanswers ? p->nanswers : 1) * sizeof(*t));
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < p->nanswers; i++)
+		t[i] = p->answers[i].text ? p->answers[i].text : "";
+	qsort(t, p->nanswers, sizeof(*t), by_text);
+	return t;
 }
 
 struct contrib *export__contribs(const struct export *x, size_t *n)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hub/hub_int.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/ulog.h"
@@ -298,10 +299,7 @@ static void do_ephemeral(struct hub *h, struct hub_conn *hc, const struct wire_r
 void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req)
 {
 	if (req->type == WIRE_PING) {
-		uv_update_time(h->loop);
-		uv_timeval64_t tv;
-		uv_gettimeofday(&tv);
-		hub__send_frame(h, hc, wire_ok_ts(req->id, tv.tv_sec * 1000 + tv.tv_usec / 1000));
+		hub__send_frame(h, hc, wire_ok_ts(req->id, util_wall_ms()));
 		return;
 	}
 	if (req->type == WIRE_JOIN || req->type == WIRE_RESUME) {

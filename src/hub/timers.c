@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hub/hub_int.h"
+#include "util/clock.h"
 
 void hub__grace_free_cb(uv_handle_t *t)
 {
@@ -79,13 +80,6 @@ void hub__member_dropped(struct hub_room *hr, uint64_t member, uint32_t epoch)
 
 /* ---- deadlines ------------------------------------------------------------ */
 
-static int64_t wall_ms(void)
-{
-	uv_timeval64_t tv;
-	uv_gettimeofday(&tv);
-	return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static void deadline_fire(uv_timer_t *t)
 {
 	struct deadline *d = t->data;
@@ -124,7 +118,7 @@ void hub__deadline_arm(struct hub_room *hr)
 		uv_timer_init(hr->hub->loop, &d->timer);
 		hr->dl = d;
 	}
-	int64_t wait = due - wall_ms() + 2;
+	int64_t wait = due - util_wall_ms() + 2;
 	if (d->sent && d->turn == target && d->what == what && wait < 250)
 		wait = 250;
 	uv_timer_start(&d->timer, deadline_fire, wait > 0 ? (uint64_t)wait : 0, 0);

@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "log/log.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/text.h"
 #include "util/ulog.h"
@@ -72,13 +72,6 @@ struct sync_job {
 	int nfd;
 	int fds[];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -265,7 +258,7 @@ static int fl_room_append(struct log_room *lr, const uint8_t *data, size_t len)
 		return PL_EUNAVAIL;
 	if (len + 16 > MAX_RECORD)
 		return PL_EBADREQ;
-	int64_t ts = now_ms();
+	int64_t ts = util_wall_ms();
 	if (ts < r->last_ts)
 		ts = r->last_ts; /* the wall clock stepped back: keep ts monotonic */
 	uint8_t hdr[HDR];

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "room/room_int.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #define TIMER_MAX_S 3600
@@ -232,14 +233,8 @@ int room__floor_apply(struct room *r, uint64_t seq, int64_t ts, const struct roo
 				return 0;
 			h->type = (uint8_t)c->arg; /* same raise, other group */
 		} else {
-			if (r->nhands == r->hands_cap) {
-				size_t cap = r->hands_cap ? r->hands_cap * 2 : 8;
-				struct room_hand *p = realloc(r->hands, cap * sizeof(*p));
-				if (!p)
-					return PL_ENOMEM;
-				r->hands = p;
-				r->hands_cap = cap;
-			}
+			if (util_array_grow(&r->hands, &r->hands_cap, r->nhands, sizeof(*r->hands), 8))
+				return PL_ENOMEM;
 			r->hands[r->nhands++] = (struct room_hand){
 				.member = actor->id, .type = (uint8_t)c->arg, .raised = seq,
 				.raised_ts = ts, .pin = -1};

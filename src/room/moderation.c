@@ -18,24 +18,12 @@
 #include <string.h>
 
 #include "room/room_int.h"
+#include "util/buf.h"
 #include "util/err.h"
-
-static int grow(void **p, size_t *cap, size_t len, size_t size)
-{
-	if (len < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void *q = realloc(*p, ncap * size);
-	if (!q)
-		return PL_ENOMEM;
-	*p = q;
-	*cap = ncap;
-	return 0;
-}
 
 int room__msg_add(struct room *r, uint64_t seq, uint64_t from)
 {
-	if (grow((void **)&r->msgs, &r->msgs_cap, r->nmsgs, sizeof(*r->msgs)))
+	if (util_array_grow(&r->msgs, &r->msgs_cap, r->nmsgs, sizeof(*r->msgs), 8))
 		return PL_ENOMEM;
 	r->msgs[r->nmsgs++] = (struct room_msg){.seq = seq, .from = from};
 	return 0;
@@ -66,7 +54,7 @@ bool room__banned(const struct room *r, const uint8_t device[16])
 static int logged(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
 		  uint8_t action, struct room_fx *fx)
 {
-	if (grow((void **)&r->modlog, &r->mod_cap, r->nmod, sizeof(*r->modlog)))
+	if (util_array_grow(&r->modlog, &r->mod_cap, r->nmod, sizeof(*r->modlog), 8))
 		return PL_ENOMEM;
 	struct room_mod *m = &r->modlog[r->nmod++];
 	*m = (struct room_mod){.seq = seq, .ts = ts, .actor = c->member, .action = action,
@@ -106,7 +94,7 @@ static int remove_member(struct room *r, uint64_t seq, int64_t ts, const struct 
 	if (t->role == ROOM_FACILITATOR)
 		return PL_EFORBIDDEN; /* the key holder cannot be thrown out */
 	if (c->arg && t->has_device && !room__banned(r, t->device)) {
-		if (grow((void **)&r->banned, &r->banned_cap, r->nbanned, sizeof(*r->banned)))
+		if (util_array_grow(&r->banned, &r->banned_cap, r->nbanned, sizeof(*r->banned), 8))
 			return PL_ENOMEM;
 		memcpy(r->banned[r->nbanned++], t->device, 16);
 	}

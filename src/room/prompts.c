@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "room/room_int.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/text.h"
 
@@ -116,14 +117,8 @@ static int open_prompt(struct room *r, uint64_t seq, int64_t ts, const struct ro
 		return PL_EBADREQ; /* nopts is the scale */
 	if (r->nprompts >= ROOM_PROMPTS_MAX)
 		return PL_ETOOLONG;
-	if (r->nprompts == r->prompts_cap) {
-		size_t cap = r->prompts_cap ? r->prompts_cap * 2 : 4;
-		struct room_prompt *q = realloc(r->prompts, cap * sizeof(*q));
-		if (!q)
-			return PL_ENOMEM;
-		r->prompts = q;
-		r->prompts_cap = cap;
-	}
+	if (util_array_grow(&r->prompts, &r->prompts_cap, r->nprompts, sizeof(*r->prompts), 4))
+		return PL_ENOMEM;
 	struct room_prompt p = {.id = seq, .kind = c->pkind, .reveal = c->reveal,
 				.anonymous = c->anonymous, .opened = ts,
 				.closes_at = c->arg ? ts + (int64_t)c->arg * 1000 : 0};
@@ -224,15 +219,10 @@ static int answer(struct room *r, int64_t ts, const struct room_cmd *c, struct r
 		free(old->text);
 		*old = a;
 	} else {
-		if (p->nanswers == p->answers_cap) {
-			size_t cap = p->answers_cap ? p->answers_cap * 2 : 8;
-			struct room_answer *q = realloc(p->answers, cap * sizeof(*q));
-			if (!q) {
-				free(a.text);
-				return PL_ENOMEM;
-			}
-			p->answers = q;
-			p->answers_cap = cap;
+		if (util_array_grow(&p->answers, &p->answers_cap, p->nanswers, sizeof(*p->answers),
+				    8)) {
+			free(a.text);
+			return PL_ENOMEM;
 		}
 		p->answers[p->nanswers++] = a;
 	}

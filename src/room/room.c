@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/crypto.h"
 #include "util/err.h"
 #include "util/text.h"
@@ -153,14 +154,8 @@ static int apply_join(struct room *r, uint64_t seq, int64_t ts, const struct roo
 		return PL_EBANNED;
 	if (role == ROOM_PARTICIPANT && r->locked)
 		return PL_ELOCKED;
-	if (r->nmembers == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct room_member *m = realloc(r->members, cap * sizeof(*m));
-		if (!m)
-			return PL_ENOMEM;
-		r->members = m;
-		r->cap = cap;
-	}
+	if (util_array_grow(&r->members, &r->cap, r->nmembers, sizeof(*r->members), 8))
+		return PL_ENOMEM;
 	char *copy = dup_view(name, nn);
 	if (!copy)
 		return PL_ENOMEM;

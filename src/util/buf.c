@@ -55,6 +55,20 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int util_array_grow(void *pp, size_t *cap, size_t len, size_t size, size_t first)
+{
+	void **p = pp;
+	if (len < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *q = realloc(*p, ncap * size);
+	if (!q)
+		return PL_ENOMEM;
+	*p = q;
+	*cap = ncap;
+	return 0;
+}
+
 void buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {
