@@ -92,6 +92,9 @@ struct deadline {
 	uint64_t turn;        /* what was last appended, to pace retries */
 	uint8_t what;
 	bool sent;
+	int64_t armed_due;    /* the deadline the running timer waits for */
+	uint64_t armed_target;
+	uint8_t armed_what;
 };
 
 struct hub {

@@ -118,9 +118,16 @@ void hub__deadline_arm(struct hub_room *hr)
 		uv_timer_init(hr->hub->loop, &d->timer);
 		hr->dl = d;
 	}
+	/* most records (chat) leave the deadline as it was: keep the timer */
+	if (uv_is_active((uv_handle_t *)&d->timer) && d->armed_due == due &&
+	    d->armed_target == target && d->armed_what == what)
+		return;
 	int64_t wait = due - util_wall_ms() + 2;
 	if (d->sent && d->turn == target && d->what == what && wait < 250)
 		wait = 250;
+	d->armed_due = due;
+	d->armed_target = target;
+	d->armed_what = what;
 	uv_timer_start(&d->timer, deadline_fire, wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
@@ -128,7 +135,6 @@ void hub__deadline_arm(struct hub_room *hr)
 
 #define HEARTBEAT_MS 1000
 #define HEARTBEAT_TTL_MS 5000
-
 
 
 /* Where a present member held by another instance stands in q->ids; q->n

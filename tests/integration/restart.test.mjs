@@ -9,6 +9,7 @@ import { decode } from '@msgpack/msgpack';
 import { startServer, createRoom, tempDir } from '../lib/server.mjs';
 import { connect, joinedClient, closeAll, chatView } from '../lib/client.mjs';
 import { stopCleanly } from '../lib/lifecycle.mjs';
+import { crc32c } from '../lib/session.mjs';
 
 const servers = [];
 const clients = [];
@@ -41,22 +42,6 @@ async function roomWithChat(dataDir, texts) {
     await a.waitFor((m) => m.t === 'chat' && m.seq === ok.seq);
   }
   return { srv, room, a, chats: a.events((m) => m.t === 'chat').map(chatView) };
-}
-
-// CRC-32C (Castagnoli), reflected, as in the log file format.
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-function crc32c(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC32C_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // Reads a room log file; asserts the documented framing record by record.

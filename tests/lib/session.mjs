@@ -103,7 +103,7 @@ const CRC32C_TABLE = (() => {
   return t;
 })();
 
-function crc32c(buf) {
+export function crc32c(buf) {
   let c = 0xffffffff;
   for (const b of buf) c = CRC32C_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
