@@ -95,7 +95,8 @@ static void flush(uv_timer_t *t)
 	uint64_t next = expire_signals(e, now);
 	struct frame *rf = e->reacted ? reactions_frame(e) : NULL;
 	struct frame *sf = e->signalled ? signals_frame(e) : NULL;
-	for (struct hub_conn *hc = hr->conns; hc; hc = hc->next) {
+	for (size_t i = 0; i < hr->nconns; i++) {
+		struct hub_conn *hc = hr->conns[i];
 		if (rf)
 			hr->hub->io.send(hc, rf);
 		const struct room_member *m = sf ? room_member(&hr->room, hc->member) : NULL;

@@ -92,28 +92,52 @@ void hub__send_frame(struct hub *h, struct hub_conn *hc, struct frame *f)
 	}
 }
 
-void hub__link_conn(struct hub_room *hr, struct hub_conn *hc)
+static int hub__link_conn(struct hub_room *hr, struct hub_conn *hc)
 {
-	hc->prev = NULL;
-	hc->next = hr->conns;
-	if (hr->conns)
-		hr->conns->prev = hc;
-	hr->conns = hc;
-	hr->nconns++;
+	if (util_array_grow(&hr->conns, &hr->conns_cap, hr->nconns + 1, sizeof(*hr->conns), 4))
+		return PL_ENOMEM;
+	hc->slot = hr->nconns;
+	hr->conns[hr->nconns++] = hc;
+	return 0;
 }
 
 void hub__unlink_conn(struct hub_room *hr, struct hub_conn *hc)
 {
-	if (hc->prev)
-		hc->prev->next = hc->next;
-	else
-		hr->conns = hc->next;
-	if (hc->next)
-		hc->next->prev = hc->prev;
-	hc->prev = hc->next = NULL;
-	hr->nconns--;
+	struct hub_conn *last = hr->conns[--hr->nconns];
+	hr->conns[hc->slot] = last;
+	last->slot = hc->slot;
 	if (!hr->nconns)
 		hr->idle_since = uv_now(hr->hub->loop);
+}
+
+/* Links a joined connection to its member. Without memory for that, the
+ * connection is closed and the member starts its grace period, as if its
+ * socket had dropped. */
+bool hub__attach_conn(struct hub_room *hr, struct hub_conn *hc, uint64_t member, uint32_t epoch)
+{
+	hc->room = hr;
+	hc->member = member;
+	if (!hub__link_conn(hr, hc))
+		return true;
+	hc->room = NULL;
+	hc->member = 0;
+	hr->hub->io.close(hc, 1011, "out of memory");
+	hub__member_dropped(hr, member, epoch);
+	return false;
+}
+
+/* Queues a frame on every local connection of the room. The next few
+ * connections are prefetched: each is a cache miss of its own. */
+void hub__broadcast(struct hub_room *hr, struct frame *f)
+{
+	struct hub *h = hr->hub;
+	struct hub_conn **v = hr->conns;
+	size_t n = hr->nconns;
+	for (size_t i = 0; i < n; i++) {
+		if (i + 4 < n)
+			__builtin_prefetch(v[i + 4]);
+		h->io.send(v[i], f);
+	}
 }
 
 int hub__append(struct hub_room *hr, const struct room_cmd *c)
@@ -232,8 +256,8 @@ long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, 
 void hub__close_member_conns(struct hub_room *hr, uint64_t member, struct hub_conn *keep,
 			       int code, const char *why)
 {
-	for (struct hub_conn *c = hr->conns, *next; c; c = next) {
-		next = c->next;
+	for (size_t i = hr->nconns; i-- > 0;) { /* unlinking moves the last one here */
+		struct hub_conn *c = hr->conns[i];
 		if (c->member != member || c == keep)
 			continue;
 		hub__unlink_conn(hr, c);
@@ -269,9 +293,9 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 	char token[TOKEN_LEN + 1];
 	switch (p->type) {
 	case WIRE_JOIN:
-		hc->member = fx->member;
 		hc->busy = false;
-		hub__link_conn(hr, hc);
+		if (!hub__attach_conn(hr, hc, fx->member, 0))
+			break;
 		hub__make_token(h, hr->id, fx->member, token);
 		hub__send_frame(h, hc, wire_ok_join(p->req_id, &hr->room, fx->member, token));
 		hub__results_for(hr, hc);
@@ -334,8 +358,7 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	struct frame *f = fx.nev ? wire_event(&hr->room, rec->seq, rec->ts, fx.ev, fx.nev) : NULL;
 	if (f) {
 		ring_push(hr, f);
-		for (struct hub_conn *hc = hr->conns; hc; hc = hc->next)
-			h->io.send(hc, f);
+		hub__broadcast(hr, f);
 		h->stats.events++;
 		h->stats.deliveries += hr->nconns;
 		frame_unref(f);
@@ -453,6 +476,7 @@ static void room_free(struct hub *h, struct hub_room *hr)
 	for (unsigned i = 0; i < hr->ring_n; i++)
 		frame_unref(hr->ring[(hr->ring_head + hr->ring_cap - hr->ring_n + i) % hr->ring_cap]);
 	free(hr->ring);
+	free(hr->conns);
 	room_deinit(&hr->room);
 	free(hr);
 }

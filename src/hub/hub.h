@@ -32,7 +32,7 @@ struct hub_conn {
 	uint64_t member;                /* 0 until joined */
 	bool busy;                      /* join/resume in flight */
 	struct parked *parked;          /* join/resume waiting for its room to load */
-	struct hub_conn *prev, *next;   /* the room's local connections */
+	size_t slot;                    /* index in the room's conns */
 };
 
 struct hub_io {

@@ -69,8 +69,9 @@ struct hub_room {
 	struct log_room *lr;
 	enum room_state state;
 	int load_err;
-	struct hub_conn *conns;
-	size_t nconns;
+	struct hub_conn **conns; /* the local connections, an array: a fan-out
+	                          * loads them side by side, not one by one */
+	size_t nconns, conns_cap;
 	struct pending *pend_head, *pend_tail;
 	struct grace *graces;
 	struct frame **ring;  /* recent event frames, for resume */
@@ -122,7 +123,8 @@ void hub__device_hash(const struct hub *h, const char *room, const struct wire_s
 void hub__send_err(struct hub *h, struct hub_conn *hc, uint32_t id, int err, const char *msg);
 /* Queues f on hc and drops the caller's reference. */
 void hub__send_frame(struct hub *h, struct hub_conn *hc, struct frame *f);
-void hub__link_conn(struct hub_room *hr, struct hub_conn *hc);
+bool hub__attach_conn(struct hub_room *hr, struct hub_conn *hc, uint64_t member, uint32_t epoch);
+void hub__broadcast(struct hub_room *hr, struct frame *f);
 void hub__unlink_conn(struct hub_room *hr, struct hub_conn *hc);
 int hub__append(struct hub_room *hr, const struct room_cmd *c);
 /* Appends a request's record and remembers who asked (reply on apply). */

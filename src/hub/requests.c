@@ -162,9 +162,8 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 	hub__close_member_conns(hr, req->member, NULL, 4002, "replaced by a newer connection");
 	hub__grace_cancel_member(hr, req->member);
 	/* Attach now: events from here on arrive live, the ring has the rest. */
-	hc->room = hr;
-	hc->member = req->member;
-	hub__link_conn(hr, hc);
+	if (!hub__attach_conn(hr, hc, req->member, epoch))
+		return;
 	/* seq 0: the client has no state (a reloaded page): always a snapshot */
 	long n = req->seq ? hub__ring_replay(hr, hc, req->seq, false) : -1;
 	hub__send_frame(h, hc, wire_ok_resume(req->id, &hr->room, req->member, token, n < 0,

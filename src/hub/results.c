@@ -67,7 +67,8 @@ static enum wire_results_view view_for(struct hub_room *hr, const struct room_pr
 static void send_prompt(struct hub_room *hr, const struct room_prompt *p)
 {
 	struct frame *f[3] = {NULL, NULL, NULL};
-	for (struct hub_conn *hc = hr->conns; hc; hc = hc->next) {
+	for (size_t i = 0; i < hr->nconns; i++) {
+		struct hub_conn *hc = hr->conns[i];
 		enum wire_results_view v = view_for(hr, p, hc->member);
 		if (!f[v] && !(f[v] = wire_results(&hr->room, p, v, NULL)))
 			continue;

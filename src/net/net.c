@@ -102,6 +102,7 @@ fail:
 		lws_context_destroy(n->ctx);
 	msgpack_unpacked_destroy(&n->u);
 	free(n->scratch);
+	free(n->flush);
 	return NULL;
 }
 
@@ -164,5 +165,6 @@ void net_final(struct net *n)
 	}
 	msgpack_unpacked_destroy(&n->u);
 	free(n->scratch);
+	free(n->flush);
 	free(n);
 }

@@ -17,7 +17,6 @@ struct conn {
 	struct net *net;
 	struct lws *wsi;
 	struct conn *prev, *next; /* every WebSocket connection */
-	struct conn *flush_next;  /* on the flush list */
 	struct buf rx;            /* message being reassembled */
 	struct frame **q;         /* outbound ring of frame references: inl, */
 	struct frame *inl[4];     /* ... or on the heap once more are waiting */
@@ -68,7 +67,8 @@ struct net {
 	char web_root[2048];
 	struct conn *conns;
 	size_t nconns;
-	struct conn *flush;
+	struct conn **flush;      /* connections with frames to write: room for */
+	size_t nflush, flush_cap; /* every connection, so adding never fails */
 	uint8_t *scratch;         /* LWS_PRE + NET_SCRATCH */
 	msgpack_unpacked u;
 	bool shutting_down;

@@ -56,10 +56,10 @@ static void mark_for_flush(struct conn *c)
 {
 	if (!c->queued) {
 		c->queued = true;
-		if (!c->net->flush)
-			uv_idle_start(&c->net->kick, kick_noop);
-		c->flush_next = c->net->flush;
-		c->net->flush = c;
+		struct net *n = c->net;
+		if (!n->nflush)
+			uv_idle_start(&n->kick, kick_noop);
+		n->flush[n->nflush++] = c;
 	}
 }
 
@@ -168,13 +168,15 @@ static int conn_write(struct conn *c)
 	return 0;
 }
 
+/* Connections marked while this runs (a close, say) are written too. */
 void net_flush(struct net *n)
 {
-	struct conn *c = n->flush;
-	n->flush = NULL;
-	uv_idle_stop(&n->kick);
-	while (c) {
-		struct conn *next = c->flush_next;
+	for (size_t i = 0; i < n->nflush; i++) {
+		if (i + 4 < n->nflush)
+			__builtin_prefetch(n->flush[i + 4]);
+		struct conn *c = n->flush[i];
+		if (!c) /* closed meanwhile */
+			continue;
 		c->queued = false;
 		if (c->dead) {
 			q_clear(c);
@@ -185,19 +187,19 @@ void net_flush(struct net *n)
 		} else if (conn_write(c) == 0 && c->q_n) {
 			lws_callback_on_writable(c->wsi);
 		}
-		c = next;
 	}
+	n->nflush = 0;
+	uv_idle_stop(&n->kick);
 }
 
 static void unlink_from_flush(struct conn *c)
 {
 	if (!c->queued)
 		return;
-	struct conn **pp = &c->net->flush;
-	while (*pp && *pp != c)
-		pp = &(*pp)->flush_next;
-	if (*pp)
-		*pp = c->flush_next;
+	struct net *n = c->net;
+	for (size_t i = 0; i < n->nflush; i++)
+		if (n->flush[i] == c)
+			n->flush[i] = NULL;
 	c->queued = false;
 }
 
@@ -290,8 +292,10 @@ static int on_receive(struct conn *c, const uint8_t *in, size_t len)
 	return 0;
 }
 
-static void on_established(struct net *n, struct conn *c, struct lws *wsi)
+static int on_established(struct net *n, struct conn *c, struct lws *wsi)
 {
+	if (util_array_grow(&n->flush, &n->flush_cap, n->nconns + 1, sizeof(*n->flush), 64))
+		return -1;
 	memset(c, 0, sizeof(*c));
 	c->net = n;
 	c->wsi = wsi;
@@ -308,10 +312,13 @@ static void on_established(struct net *n, struct conn *c, struct lws *wsi)
 	n->stats.accepted++;
 	if (n->shutting_down)
 		net_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+	return 0;
 }
 
 static void on_closed(struct net *n, struct conn *c)
 {
+	if (!c->net) /* refused in on_established */
+		return;
 	hub_conn_closed(n->hub, &c->hc, n->shutting_down);
 	unlink_from_flush(c);
 	q_clear(c);
@@ -371,8 +378,7 @@ int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return path_is_ws(wsi) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED:
-		on_established(n, c, wsi);
-		return 0;
+		return on_established(n, c, wsi);
 	case LWS_CALLBACK_RECEIVE:
 		return on_receive(c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:

@@ -32,14 +32,14 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 		return PL_ETOOLONG;
 	struct room_agenda a = {.n = c->nopts, .current = -1};
 	for (unsigned i = 0; i < c->nopts; i++) {
-		size_t n;
-		const char *t;
-		if (util_utf8_len(c->opts[i].p, c->opts[i].n) < 0)
+		struct util_text v;
+		if (util_text_scan(c->opts[i].p, c->opts[i].n, false, &v))
 			return PL_EUTF8;
-		t = util_trim(c->opts[i].p, c->opts[i].n, &n);
-		if (!n || util_has_control(t, n) || c->nums[i] < 1 || c->nums[i] > 600)
+		size_t n = v.len;
+		const char *t = c->opts[i].p + v.start;
+		if (!n || v.control || c->nums[i] < 1 || c->nums[i] > 600)
 			goto bad;
-		if (util_utf8_len(t, n) > ROOM_SEGMENT_TITLE)
+		if (v.chars > ROOM_SEGMENT_TITLE)
 			goto too_long;
 		if (!(a.seg[i].title = malloc(n + 1)))
 			goto oom;

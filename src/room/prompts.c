@@ -81,15 +81,16 @@ void room__prompts_free(struct room *r)
 static int copy_text(const struct room_text *t, long max, bool may_empty, char **out)
 {
 	*out = NULL;
-	if (util_utf8_len(t->p, t->n) < 0)
+	struct util_text v;
+	if (util_text_scan(t->p, t->n, true, &v))
 		return PL_EUTF8;
-	size_t n;
-	const char *s = util_trim(t->p, t->n, &n);
+	size_t n = v.len;
+	const char *s = n ? t->p + v.start : t->p; /* t->p may be NULL */
 	if (!n && !may_empty)
 		return PL_EEMPTY;
-	if (util_utf8_len(s, n) > max)
+	if (v.chars > max)
 		return PL_ETOOLONG;
-	if (util_has_control_but_space(s, n))
+	if (v.control)
 		return PL_EBADREQ;
 	if (!(*out = malloc(n + 1)))
 		return PL_ENOMEM;

@@ -69,15 +69,16 @@ const struct room_chat *room_recent_chat(const struct room *r, unsigned i)
 static int check_text(const char *s, size_t n, long max, int empty_err, bool allow_newlines,
 		      const char **out, size_t *out_n)
 {
-	if (util_utf8_len(s, n) < 0)
+	struct util_text t;
+	if (util_text_scan(s, n, allow_newlines, &t))
 		return PL_EUTF8;
-	*out = util_trim(s, n, out_n);
-	if (*out_n == 0)
+	*out = t.len ? s + t.start : s;
+	*out_n = t.len;
+	if (!t.len)
 		return empty_err;
-	if (util_utf8_len(*out, *out_n) > max) /* limits count what is kept */
+	if (t.chars > max) /* limits count what is kept */
 		return PL_ETOOLONG;
-	if (allow_newlines ? util_has_control_but_space(*out, *out_n)
-			   : util_has_control(*out, *out_n))
+	if (t.control)
 		return empty_err == PL_ENAME ? PL_ENAME : PL_EBADREQ;
 	return 0;
 }

@@ -40,6 +40,11 @@ long util_utf8_len(const char *s, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		uint32_t cp;
+		uint64_t w;
+		if (n - i >= 8 && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull))) {
+			i += 8, count += 8; /* eight ASCII bytes */
+			continue;
+		}
 		if (p[i] < 0x80) { /* fast path */
 			i++, count++;
 			continue;
@@ -84,6 +89,44 @@ const char *util_trim(const char *s, size_t n, size_t *out_n)
 	return start;
 }
 
+static bool is_control(uint32_t cp, bool allow_space)
+{
+	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+		return !(allow_space && (cp == '\t' || cp == '\n'));
+	return false;
+}
+
+int util_text_scan(const char *s, size_t n, bool allow_newlines, struct util_text *t)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	long chars = 0, first = 0, last = 0;
+	bool inner_space_control = false; /* a control among spaces after the start */
+	*t = (struct util_text){0};
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = p[i];
+		size_t l = 1;
+		if (cp >= 0x80 && !(l = utf8_next(p + i, n - i, &cp)))
+			return -1;
+		chars++;
+		bool ctrl = is_control(cp, allow_newlines);
+		if (is_space(cp)) {
+			/* a control between two non-spaces stays in the trimmed text */
+			inner_space_control |= ctrl && t->len;
+		} else {
+			if (!t->len) {
+				t->start = i;
+				first = chars - 1;
+			}
+			t->control |= ctrl || inner_space_control;
+			t->len = i + l - t->start;
+			last = chars;
+		}
+		i += l;
+	}
+	t->chars = last - first;
+	return 0;
+}
+
 static bool has_control(const char *s, size_t n, bool allow_space)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -93,10 +136,8 @@ static bool has_control(const char *s, size_t n, bool allow_space)
 		size_t l = utf8_next(p + i, n - i, &cp);
 		if (!l)
 			return true;
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) {
-			if (!(allow_space && (cp == '\t' || cp == '\n')))
-				return true;
-		}
+		if (is_control(cp, allow_space))
+			return true;
 		i += l;
 	}
 	return false;

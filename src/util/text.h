@@ -21,6 +21,17 @@ bool util_has_control(const char *s, size_t n);
 /* Same, but tabs and newlines are allowed (chat text). */
 bool util_has_control_but_space(const char *s, size_t n);
 
+/* What util_text_scan finds in one pass over a text. */
+struct util_text {
+	size_t start, len; /* the text without spaces at either end (util_trim) */
+	long chars;        /* its length in code points */
+	bool control;      /* it holds a control character (util_has_control) */
+};
+/* Checks, trims and measures s in one pass: -1 if it is not valid UTF-8,
+ * else 0 with *t filled; with allow_newlines, tabs and newlines are not
+ * controls (util_has_control_but_space). */
+int util_text_scan(const char *s, size_t n, bool allow_newlines, struct util_text *t);
+
 /* base64url without padding; out needs 4 * ceil(n / 3) + 1 bytes. Returns the
  * length written (NUL not counted). */
 size_t util_b64url(const uint8_t *in, size_t n, char *out);

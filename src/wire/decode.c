@@ -15,12 +15,6 @@
 #include "wire/wire_int.h"
 
 
-bool wire__key_is(const msgpack_object *k, const char *s)
-{
-	size_t n = strlen(s);
-	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
-}
-
 int wire__get_str(const msgpack_object *v, struct wire_str *out)
 {
 	if (v->type != MSGPACK_OBJECT_STR)
@@ -144,7 +138,13 @@ int wire__unpack_map(msgpack_unpacked *u, const uint8_t *p, size_t n,
 	size_t off = 0;
 	if (!skim(p, n))
 		return PL_ECORRUPT;
-	if (msgpack_unpack_next(u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS || off != n)
+	/* One zone per unpacker, cleared and reused: msgpack_unpack_next would
+	 * allocate and free a fresh 8 KiB zone for every message. */
+	if (!u->zone && !(u->zone = msgpack_zone_new(2048)))
+		return PL_ENOMEM;
+	msgpack_zone_clear(u->zone);
+	if (msgpack_unpack((const char *)p, n, &off, u->zone, &u->data) != MSGPACK_UNPACK_SUCCESS ||
+	    off != n)
 		return PL_ECORRUPT;
 	if (u->data.type != MSGPACK_OBJECT_MAP)
 		return PL_EBADREQ;

@@ -16,7 +16,15 @@ void wire__enc_init(struct enc *e, size_t head);
 int wire__enc_write(void *data, const char *p, size_t n);
 void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n);
 /* Decoding helpers (wire/decode.c), shared with wire/record.c. */
-bool wire__key_is(const msgpack_object *k, const char *s);
+/* True if k is the string s. Inline, so a literal's length is known when
+ * compiling; the first byte settles most misses in a table's loop. */
+static inline bool wire__key_is(const msgpack_object *k, const char *s)
+{
+	if (k->type != MSGPACK_OBJECT_STR || !k->via.str.size || k->via.str.ptr[0] != s[0])
+		return false;
+	size_t n = strlen(s);
+	return k->via.str.size == n && !memcmp(k->via.str.ptr, s, n);
+}
 int wire__get_str(const msgpack_object *v, struct wire_str *out);
 int wire__get_uint(const msgpack_object *v, uint64_t *out);
 /* One msgpack map, skimmed first; PL_ECORRUPT if the bytes are not one value. */

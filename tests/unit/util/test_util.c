@@ -228,6 +228,56 @@ static void assert_b64url(const char *in, const char *want)
 	assert_string_equal(out, want);
 }
 
+/* util_text_scan does in one pass what util_utf8_len, util_trim and
+ * util_has_control do in four: on random texts made of ASCII, spaces,
+ * controls, separators, multi-byte letters and invalid bytes, it agrees with
+ * them every time. */
+static void test_text_scan_agrees_with_the_separate_checks(void **state)
+{
+	(void)state;
+	static const char *const atoms[] = {
+		"a", "Z", " ", "\t", "\n", "\r", "\v", "\0", "\x1b", "\x7f",
+		"\xc2\x85", "\xc2\xa0", "\xc3\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9",
+		"\xe3\x80\x80", "\xf0\x9f\x8d\x95", "\xe2\x80\x83", "\x80", "\xc3",
+		"12345678",
+	};
+	const size_t natoms = sizeof(atoms) / sizeof(atoms[0]);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int round = 0; round < 20000; round++) {
+		char s[256];
+		size_t n = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		unsigned parts = (unsigned)(x % 12);
+		for (unsigned i = 0; i < parts; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const char *a = atoms[x % natoms];
+			size_t l = strcmp(a, "\0") ? strlen(a) : 1;
+			memcpy(s + n, a, l);
+			n += l;
+		}
+		char *heap = malloc(n ? n : 1); /* exact size: ASan sees a read past n */
+		memcpy(heap, s, n);
+		for (int nl = 0; nl < 2; nl++) {
+			struct util_text t;
+			int rc = util_text_scan(heap, n, nl, &t);
+			if (util_utf8_len(heap, n) < 0) {
+				assert_int_equal(rc, -1);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			size_t tn;
+			const char *tp = util_trim(heap, n, &tn);
+			assert_int_equal(t.len, tn);
+			if (tn)
+				assert_ptr_equal(heap + t.start, tp);
+			assert_int_equal(t.chars, util_utf8_len(tp, tn));
+			assert_int_equal(t.control, nl ? util_has_control_but_space(tp, tn)
+						       : util_has_control(tp, tn));
+		}
+		free(heap);
+	}
+}
+
 static void test_b64url_matches_rfc4648_vectors_without_padding(void **state)
 {
 	(void)state;
@@ -717,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_trim_of_only_spaces_is_empty),
 		cmocka_unit_test(test_has_control_finds_c0_c1_del_and_separators),
 		cmocka_unit_test(test_has_control_but_space_allows_tab_and_newline_only),
+		cmocka_unit_test(test_text_scan_agrees_with_the_separate_checks),
 		cmocka_unit_test(test_b64url_matches_rfc4648_vectors_without_padding),
 		cmocka_unit_test(test_b64url_uses_the_url_alphabet),
 		cmocka_unit_test(test_is_b64url_accepts_only_the_url_alphabet),
