@@ -300,6 +300,8 @@ static void on_check(uv_check_t *h)
 {
 	struct server *s = h->data;
 	log_flush(s->log);
+	if (s->hub)
+		hub_flush(s->hub);
 	if (!s->net_closed)
 		net_flush(s->net);
 }

@@ -253,6 +253,29 @@ long hub__ring_replay(struct hub_room *hr, struct hub_conn *hc, uint64_t after, 
 
 /* ---- applying records --------------------------------------------------- */
 
+static void flush_later(struct hub_room *hr)
+{
+	if (!hr->on_flush) {
+		hr->on_flush = true;
+		hr->flush_next = hr->hub->flush;
+		hr->hub->flush = hr;
+	}
+}
+
+const struct buf *hub__snapshot(struct hub_room *hr)
+{
+	if (hr->has_snap && hr->snap_seq == hr->room.seq)
+		return &hr->snap;
+	buf_deinit(&hr->snap);
+	hr->has_snap = false;
+	if (wire_snapshot(&hr->room, &hr->snap))
+		return NULL;
+	hr->has_snap = true;
+	hr->snap_seq = hr->room.seq;
+	flush_later(hr); /* kept until the iteration ends */
+	return &hr->snap;
+}
+
 void hub__close_member_conns(struct hub_room *hr, uint64_t member, struct hub_conn *keep,
 			       int code, const char *why)
 {
@@ -290,18 +313,9 @@ static void reply(struct hub_room *hr, struct pending *p, const struct room_fx *
 		hub__send_err(h, hc, p->req_id, fx->err, NULL);
 		return;
 	}
-	char token[TOKEN_LEN + 1];
 	switch (p->type) {
-	case WIRE_JOIN:
-		hc->busy = false;
-		if (!hub__attach_conn(hr, hc, fx->member, 0))
-			break;
-		hub__make_token(h, hr->id, fx->member, token);
-		hub__send_frame(h, hc, wire_ok_join(p->req_id, &hr->room, fx->member, token));
-		hub__results_for(hr, hc);
-		hub__ephemeral_for(hr, hc);
-		break;
-	case WIRE_RESUME:
+	case WIRE_JOIN:   /* answered by hub_flush (answer_join) */
+	case WIRE_RESUME: /* answered when asked */
 		break;
 	case WIRE_CHAT:
 	case WIRE_PROMPT: /* the message's, or the prompt's id */
@@ -387,11 +401,69 @@ static void on_record(void *ctx, const struct log_rec *rec)
 	if (c.kind == ROOM_CREATE) {
 		if (p->created)
 			p->created(p->created_ctx, fx.err);
-	} else if (p->hc)
+	} else if (!fx.err && p->type == WIRE_JOIN) {
+		p->member = fx.member;
+		p->next = hr->joined;
+		hr->joined = p;
+		flush_later(hr);
+		return;
+	} else if (p->hc) {
 		reply(hr, p, &fx, rec->seq);
-	else if (!fx.err && p->type == WIRE_JOIN)
-		hub__member_dropped(hr, fx.member, 0); /* joined, but the socket is gone */
+	}
 	free(p);
+}
+
+/* A join applied in this iteration. Its connection gets the room's events
+ * from the snapshot's seq on; the joined events before it are in the
+ * snapshot. */
+static void answer_join(struct hub_room *hr, struct pending *p)
+{
+	struct hub *h = hr->hub;
+	struct hub_conn *hc = p->hc;
+	const struct room_member *m = room_member(&hr->room, p->member);
+	if (!hc) {
+		if (m && m->present)
+			hub__member_dropped(hr, p->member, 0); /* joined, but the socket is gone */
+		return;
+	}
+	hc->busy = false;
+	if (!m || !m->present) { /* removed in the same iteration */
+		hc->room = NULL;
+		h->io.close(hc, 4003, "no longer a member of this room; join again");
+		return;
+	}
+	if (!hub__attach_conn(hr, hc, p->member, 0))
+		return;
+	char token[TOKEN_LEN + 1];
+	hub__make_token(h, hr->id, p->member, token);
+	hub__send_frame(h, hc,
+			wire_ok_join(p->req_id, &hr->room, p->member, token, hub__snapshot(hr)));
+	hub__results_for(hr, hc);
+	hub__ephemeral_for(hr, hc);
+}
+
+void hub_flush(struct hub *h)
+{
+	struct hub_room *hr;
+	while ((hr = h->flush)) { /* answering may put a room back on the list */
+		h->flush = hr->flush_next;
+		hr->on_flush = false;
+		struct pending *list = NULL;
+		while (hr->joined) { /* oldest first */
+			struct pending *p = hr->joined;
+			hr->joined = p->next;
+			p->next = list;
+			list = p;
+		}
+		while (list) {
+			struct pending *p = list;
+			list = p->next;
+			answer_join(hr, p);
+			free(p);
+		}
+		buf_deinit(&hr->snap);
+		hr->has_snap = false;
+	}
 }
 
 static void on_failed(void *ctx, const uint8_t *data, size_t len, int err)
@@ -466,6 +538,18 @@ static void room_free(struct hub *h, struct hub_room *hr)
 		hr->pend_head = p->next;
 		free(p);
 	}
+	while (hr->joined) {
+		struct pending *p = hr->joined;
+		hr->joined = p->next;
+		free(p);
+	}
+	if (hr->on_flush) {
+		struct hub_room **pp = &h->flush;
+		while (*pp != hr)
+			pp = &(*pp)->flush_next;
+		*pp = hr->flush_next;
+	}
+	buf_deinit(&hr->snap);
 	log_room_free(hr->lr);
 	hub__results_free(hr);
 	hub__ephemeral_free(hr);

@@ -66,6 +66,10 @@ void hub_free(struct hub *h);
 
 /* Handles one decoded request from a connection. */
 void hub_request(struct hub *h, struct hub_conn *hc, const struct wire_req *req);
+/* Once per loop iteration, after the log has applied its records and before
+ * the net layer writes: answers the joins applied in this iteration, all
+ * with one snapshot of the room as it now stands. */
+void hub_flush(struct hub *h);
 /* The connection is gone (not a `leave`): start its grace period. With
  * `shutdown`, the server is stopping: no record is appended. */
 void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown);

@@ -49,6 +49,7 @@ struct pending {
 	uint32_t req_id;
 	uint8_t type;         /* enum wire_req_type */
 	uint32_t epoch;       /* resume: the epoch the connection will hold */
+	uint64_t member;      /* join: who joined, once applied (answered at hub_flush) */
 	hub_created_cb created; /* a room's create record (HTTP); NULL: cancelled */
 	void *created_ctx;
 	struct pending *next;
@@ -73,6 +74,12 @@ struct hub_room {
 	                          * loads them side by side, not one by one */
 	size_t nconns, conns_cap;
 	struct pending *pend_head, *pend_tail;
+	struct pending *joined;   /* applied joins, answered together by hub_flush */
+	struct buf snap;          /* the snapshot at snap_seq, for this iteration's */
+	uint64_t snap_seq;        /* joins and resumes (hub__snapshot) */
+	bool has_snap;
+	bool on_flush;            /* on the hub's flush list */
+	struct hub_room *flush_next;
 	struct grace *graces;
 	struct frame **ring;  /* recent event frames, for resume */
 	unsigned ring_head, ring_n, ring_cap;
@@ -110,6 +117,7 @@ struct hub {
 	struct buf rec;       /* record encoding scratch */
 	struct hub_stats stats;
 	uint64_t origin_ctr;  /* see new_origin */
+	struct hub_room *flush; /* rooms with joins to answer or a snapshot kept */
 	uv_timer_t live;      /* heartbeat, and who else is alive */
 	struct liveness *asking; /* the alive query that is out */
 	uint64_t suspects[64], suspects_prev[64]; /* instances missing last time and before */
@@ -123,6 +131,9 @@ void hub__device_hash(const struct hub *h, const char *room, const struct wire_s
 void hub__send_err(struct hub *h, struct hub_conn *hc, uint32_t id, int err, const char *msg);
 /* Queues f on hc and drops the caller's reference. */
 void hub__send_frame(struct hub *h, struct hub_conn *hc, struct frame *f);
+/* The room's snapshot, encoded once per seq and loop iteration; NULL
+ * without memory (the reply then encodes its own). */
+const struct buf *hub__snapshot(struct hub_room *hr);
 bool hub__attach_conn(struct hub_room *hr, struct hub_conn *hc, uint64_t member, uint32_t epoch);
 void hub__broadcast(struct hub_room *hr, struct frame *f);
 void hub__unlink_conn(struct hub_room *hr, struct hub_conn *hc);

@@ -166,7 +166,8 @@ static void do_resume(struct hub *h, struct hub_conn *hc, const struct wire_req 
 		return;
 	/* seq 0: the client has no state (a reloaded page): always a snapshot */
 	long n = req->seq ? hub__ring_replay(hr, hc, req->seq, false) : -1;
-	hub__send_frame(h, hc, wire_ok_resume(req->id, &hr->room, req->member, token, n < 0,
+	hub__send_frame(h, hc, wire_ok_resume(req->id, &hr->room, req->member, token,
+					 n < 0 ? hub__snapshot(hr) : NULL, n < 0,
 					 n < 0 ? 0 : (uint32_t)n));
 	if (n > 0)
 		hub__ring_replay(hr, hc, req->seq, true);
@@ -344,6 +345,9 @@ void hub_conn_closed(struct hub *h, struct hub_conn *hc, bool shutdown)
 		if (p->type == WIRE_RESUME)
 			epoch = p->epoch;
 	}
+	for (struct pending *p = hr->joined; p; p = p->next)
+		if (p->hc == hc)
+			p->hc = NULL;
 	if (hc->member) {
 		hub__unlink_conn(hr, hc);
 		if (!shutdown) {

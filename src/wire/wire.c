@@ -284,19 +284,43 @@ static void pack_you(msgpack_packer *pk, const struct room *r, uint64_t member, 
 	pack_str(pk, wire_role(m ? m->role : ROOM_PARTICIPANT));
 }
 
-struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token)
+int wire_snapshot(const struct room *r, struct buf *out)
+{
+	struct enc e;
+	wire__enc_init(&e, 0);
+	pack_snapshot(&e.pk, r);
+	if (e.oom) {
+		buf_deinit(&e.b);
+		return PL_ENOMEM;
+	}
+	*out = e.b;
+	return 0;
+}
+
+/* The snapshot from snap if given (wire_snapshot of the same state), else
+ * encoded here. */
+static void pack_snapshot_of(struct enc *e, const struct room *r, const struct buf *snap)
+{
+	if (snap)
+		wire__enc_write(e, (const char *)buf_data(snap), snap->len);
+	else
+		pack_snapshot(&e->pk, r);
+}
+
+struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token,
+			   const struct buf *snap)
 {
 	struct enc e;
 	wire__enc_init(&e, FRAME_HEADROOM);
 	pack_reply_head(&e.pk, "ok", id, true, 4);
 	pack_you(&e.pk, r, member, token);
 	pack_key(&e.pk, "snapshot");
-	pack_snapshot(&e.pk, r);
+	pack_snapshot_of(&e, r, snap);
 	return wire__enc_frame(&e, 0);
 }
 
 struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
-			     const char *token, bool snapshot, uint32_t replay)
+			     const char *token, const struct buf *snap, bool snapshot, uint32_t replay)
 {
 	struct enc e;
 	wire__enc_init(&e, FRAME_HEADROOM);
@@ -306,7 +330,7 @@ struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
 	msgpack_pack_uint64(&e.pk, r->seq);
 	if (snapshot) {
 		pack_key(&e.pk, "snapshot");
-		pack_snapshot(&e.pk, r);
+		pack_snapshot_of(&e, r, snap);
 	} else {
 		pack_key(&e.pk, "replay");
 		msgpack_pack_uint32(&e.pk, replay);

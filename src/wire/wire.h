@@ -96,11 +96,17 @@ struct frame *wire_error(uint32_t id, bool has_id, int err, const char *msg);
 struct frame *wire_ok(uint32_t id);
 struct frame *wire_ok_seq(uint32_t id, uint64_t seq);
 struct frame *wire_ok_ts(uint32_t id, int64_t ts);
-/* join reply: member, token, role and the snapshot */
-struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token);
-/* resume reply: with the snapshot if snapshot is true, else replay = n */
+/* The room's snapshot alone, encoded once and given to the replies below
+ * (snap) by every join or resume answered at the same seq. */
+int wire_snapshot(const struct room *r, struct buf *out);
+/* join reply: member, token, role and the snapshot (snap, or encoded here if
+ * NULL) */
+struct frame *wire_ok_join(uint32_t id, const struct room *r, uint64_t member, const char *token,
+			   const struct buf *snap);
+/* resume reply: with the snapshot (snap, or encoded here if NULL) if snapshot
+ * is true, else replay = n */
 struct frame *wire_ok_resume(uint32_t id, const struct room *r, uint64_t member,
-			     const char *token, bool snapshot, uint32_t replay);
+			     const char *token, const struct buf *snap, bool snapshot, uint32_t replay);
 
 /* Reactions: counts since the last frame and for the session, by name. */
 struct frame *wire_reactions(const char *const *names, const uint32_t *delta,

@@ -87,6 +87,35 @@ describe('chat and presence', () => {
       assert.ok(near(ev.ts), `ts is ms since the epoch: ${ev.ts}`);
     });
 
+    it('answers joins that arrive together with snapshots that, with the events after them, miss nothing and repeat nothing', async () => {
+      // Joins applied in one loop iteration are answered together with one
+      // snapshot (hub_flush); chat in between must land either in it or after it.
+      const room = await createRoom(srv);
+      const host = await join(room.room_id, 'Host');
+      const n = 40;
+      const cs = await Promise.all(Array.from({ length: n }, () => open()));
+      const chats = Array.from({ length: 10 }, (_, i) => host.chat(`during ${i}`));
+      const replies = await Promise.all(cs.map((c, i) => c.join(room.room_id, `Guest ${i}`)));
+      await Promise.all(chats);
+      for (const r of replies) assert.equal(r.t, 'ok', JSON.stringify(r));
+      const last = await host.chat('after everyone');
+      const everyone = [host.member, ...replies.map((r) => r.member)].sort((a, b) => a - b);
+      for (const [i, c] of cs.entries()) {
+        await c.waitFor((m) => m.t === 'chat' && m.seq === last.seq);
+        const snap = replies[i].snapshot;
+        const evs = c.events().flatMap((m) => (m.t === 'batch' ? m.events : [m]));
+        const seqs = evs.map((e) => e.seq);
+        assert.ok(seqs.every((s, k) => s > snap.seq && (k === 0 || s > seqs[k - 1])),
+          `events after the snapshot (seq ${snap.seq}), each once, in order: ${seqs}`);
+        const members = new Set(snap.members.map((m) => m.id));
+        for (const e of evs) if (e.t === 'joined') members.add(e.member.id);
+        assert.deepEqual([...members].sort((a, b) => a - b), everyone, `guest ${i} sees everyone`);
+        const texts = [...snap.chat.map((m) => m.text), ...evs.filter((e) => e.t === 'chat').map((e) => e.text)];
+        assert.deepEqual(texts, [...Array.from({ length: 10 }, (_, k) => `during ${k}`), 'after everyone'],
+          `guest ${i} has every message once, in order`);
+      }
+    });
+
     it('gives role facilitator to a join with the facilitator key', async () => {
       const room = await createRoom(srv);
       const a = await join(room.room_id, 'Ann');

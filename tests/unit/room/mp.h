@@ -133,7 +133,7 @@ static inline uint8_t *mp_snapshot(const struct room *r, size_t *n)
 {
 	struct room copy = *r; /* shallow, read only */
 	copy.seq = 0;
-	return mp_payload_copy(wire_ok_join(1, &copy, 0, "-"), n);
+	return mp_payload_copy(wire_ok_join(1, &copy, 0, "-", NULL), n);
 }
 
 #endif

@@ -369,7 +369,7 @@ static uint8_t *serialise(const struct room *r, size_t *n)
 	buf_init(&b);
 	size_t k;
 	uint64_t first = r->nmembers ? r->members[0].id : 0;
-	uint8_t *p = mp_payload_copy(wire_ok_join(1, r, first, "t"), &k);
+	uint8_t *p = mp_payload_copy(wire_ok_join(1, r, first, "t", NULL), &k);
 	put(&b, p, k);
 	free(p);
 	for (size_t i = 0; i < r->nprompts; i++) {

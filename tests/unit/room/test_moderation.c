@@ -227,7 +227,7 @@ static void test_delete_marks_the_message_and_forgets_its_text(void **state)
 	/* a snapshot shows it removed, with no text */
 	struct mp u;
 	mp_init(&u);
-	const msgpack_object *o = mp_frame(&u, wire_ok_join(1, &f->r, c.pat, "tok"));
+	const msgpack_object *o = mp_frame(&u, wire_ok_join(1, &f->r, c.pat, "tok", NULL));
 	const msgpack_object *chats = mp_must(mp_must(o, "snapshot"), "chat");
 	assert_int_equal(chats->via.array.size, 2);
 	char buf[32];
@@ -651,7 +651,7 @@ static void test_moderation_log_lists_who_did_what_to_whom_in_order(void **state
 	/* on the wire: in order, with names, and the removed member's name too */
 	struct mp u;
 	mp_init(&u);
-	const msgpack_object *o = mp_frame(&u, wire_ok_join(1, &f->r, c.fac, "tok"));
+	const msgpack_object *o = mp_frame(&u, wire_ok_join(1, &f->r, c.fac, "tok", NULL));
 	const msgpack_object *log = mp_must(mp_must(o, "snapshot"), "modlog");
 	assert_int_equal(log->via.array.size, (uint32_t)n);
 	char buf[64];

@@ -1347,7 +1347,7 @@ static void test_join_reply_carries_member_token_role_and_snapshot(void **state)
 	scene_apply(&s, 0, 0, (struct room_cmd){.kind = ROOM_LEAVE, .origin = 1, .member = eve});
 	uint64_t grace = scene_join(&s, 0, "Grace", true);
 
-	struct frame *f = wire_ok_join(77, &s.r, grace, TOKEN);
+	struct frame *f = wire_ok_join(77, &s.r, grace, TOKEN, NULL);
 	assert_int_equal(f->seq, 0);
 	const msgpack_object *o = unpack_frame(&u, f);
 	assert_keys(o, "t", "id", "member", "token", "role", "snapshot", NULL);
@@ -1379,6 +1379,32 @@ static void test_join_reply_carries_member_token_role_and_snapshot(void **state)
 	room_deinit(&s.r);
 }
 
+/* A join or resume answered with a snapshot encoded once (wire_snapshot)
+ * is byte for byte the reply that encodes its own. */
+static void test_shared_snapshot_gives_the_same_bytes(void **state)
+{
+	(void)state;
+	struct scene s;
+	scene_init(&s);
+	uint64_t ada = scene_join(&s, 0, "Ada", false);
+	scene_chat(&s, 0, 0, ada, "hello");
+	uint64_t bob = scene_join(&s, 0, "Bob", true);
+	struct buf snap;
+	assert_int_equal(wire_snapshot(&s.r, &snap), 0);
+	struct frame *own[2] = {wire_ok_join(3, &s.r, bob, TOKEN, NULL),
+				wire_ok_resume(4, &s.r, ada, TOKEN, NULL, true, 0)};
+	struct frame *shared[2] = {wire_ok_join(3, &s.r, bob, TOKEN, &snap),
+				   wire_ok_resume(4, &s.r, ada, TOKEN, &snap, true, 0)};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(own[i]->len, shared[i]->len);
+		assert_memory_equal(own[i]->data, shared[i]->data, own[i]->len);
+		frame_unref(own[i]);
+		frame_unref(shared[i]);
+	}
+	buf_deinit(&snap);
+	room_deinit(&s.r);
+}
+
 static void test_resume_reply_carries_replay_count_or_snapshot(void **state)
 {
 	(void)state;
@@ -1389,7 +1415,7 @@ static void test_resume_reply_carries_replay_count_or_snapshot(void **state)
 	uint64_t ada = scene_join(&s, 0, "Ada", false);
 	scene_chat(&s, 0, 0, ada, "hello");
 
-	struct frame *f = wire_ok_resume(8, &s.r, ada, TOKEN, false, 3);
+	struct frame *f = wire_ok_resume(8, &s.r, ada, TOKEN, NULL, false, 3);
 	const msgpack_object *o = unpack_frame(&u, f);
 	assert_keys(o, "t", "id", "member", "role", "token", "seq", "replay", NULL);
 	assert_str(mget(o, "t"), "ok");
@@ -1401,7 +1427,7 @@ static void test_resume_reply_carries_replay_count_or_snapshot(void **state)
 	assert_uint(mget(o, "replay"), 3);
 	frame_unref(f);
 
-	f = wire_ok_resume(9, &s.r, ada, TOKEN, true, 0);
+	f = wire_ok_resume(9, &s.r, ada, TOKEN, NULL, true, 0);
 	o = unpack_frame(&u, f);
 	assert_keys(o, "t", "id", "member", "role", "token", "seq", "snapshot", NULL);
 	assert_uint(mget(o, "seq"), s.seq);
@@ -1773,6 +1799,7 @@ int main(void)
 		T(test_event_frame_for_a_long_chat_has_a_16_bit_length),
 		T(test_event_batch_carries_every_event_of_one_record_in_order),
 		T(test_join_reply_carries_member_token_role_and_snapshot),
+		T(test_shared_snapshot_gives_the_same_bytes),
 		T(test_resume_reply_carries_replay_count_or_snapshot),
 		T(test_error_reply_has_code_and_message_and_nil_id_when_unknown),
 		T(test_ok_replies_echo_the_id),
