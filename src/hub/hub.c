@@ -94,9 +94,10 @@ void hub__send_frame(struct hub *h, struct hub_conn *hc, struct frame *f)
 
 static int hub__link_conn(struct hub_room *hr, struct hub_conn *hc)
 {
-	if (util_array_grow(&hr->conns, &hr->conns_cap, hr->nconns + 1, sizeof(*hr->conns), 4))
+	if (hr->nconns >= UINT32_MAX ||
+	    util_array_grow(&hr->conns, &hr->conns_cap, hr->nconns + 1, sizeof(*hr->conns), 4))
 		return PL_ENOMEM;
-	hc->slot = hr->nconns;
+	hc->slot = (uint32_t)hr->nconns;
 	hr->conns[hr->nconns++] = hc;
 	return 0;
 }
@@ -201,7 +202,7 @@ static void ring_push(struct hub_room *hr, struct frame *f)
 		return;
 	if (hr->ring_n < cap && hr->ring_n == hr->ring_cap) {
 		/* grows as the room talks: a quiet room keeps a small ring */
-		unsigned ncap = hr->ring_cap ? hr->ring_cap * 2 : 16;
+		unsigned ncap = hr->ring_cap ? hr->ring_cap + hr->ring_cap / 2 : 16;
 		struct frame **ring = malloc((ncap > cap ? cap : ncap) * sizeof(*ring));
 		if (!ring) {
 			hr->ring_floor = f->seq; /* resume falls back to a snapshot */

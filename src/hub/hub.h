@@ -30,9 +30,9 @@ struct hub_room;
 struct hub_conn {
 	struct hub_room *room;          /* joined or joining */
 	uint64_t member;                /* 0 until joined */
-	bool busy;                      /* join/resume in flight */
 	struct parked *parked;          /* join/resume waiting for its room to load */
-	size_t slot;                    /* index in the room's conns */
+	uint32_t slot;                  /* index in the room's conns */
+	bool busy;                      /* join/resume in flight */
 };
 
 struct hub_io {

@@ -17,19 +17,20 @@ struct conn {
 	struct net *net;
 	struct lws *wsi;
 	struct conn *prev, *next; /* every WebSocket connection */
-	struct buf rx;            /* message being reassembled */
+	uint8_t *rx;              /* message being reassembled (heap, or NULL) */
+	uint32_t rx_len, rx_cap;
 	struct frame **q;         /* outbound ring of frame references: inl, */
 	struct frame *inl[4];     /* ... or on the heap once more are waiting */
 	uint32_t q_head, q_n, q_cap;
-	size_t q_bytes;
-	double tokens;            /* rate limit bucket */
-	uint64_t refill_ms;
-	uint32_t refused;         /* refused in a row */
-	int close_code;           /* set: close once the queue is out */
-	const char *close_reason; /* a literal */
+	uint32_t q_bytes;
+	float tokens;             /* rate limit bucket */
+	uint32_t refill_ms;       /* uv_now() when last refilled, modulo 2^32 */
+	uint16_t refused;         /* requests refused in a row (a flood at 200) */
+	uint16_t close_code;      /* set: close once the queue is out */
 	bool queued;              /* on the flush list */
 	bool dead;                /* peer closed or write failed: write nothing */
 	bool close_sent;          /* our close frame is out: linger for theirs */
+	const char *close_reason; /* a literal */
 };
 
 /* One HTTP request. Answers are prepared (status, type, headers, body) and
@@ -67,8 +68,8 @@ struct net {
 	char web_root[2048];
 	struct conn *conns;
 	size_t nconns;
-	struct conn **flush;      /* connections with frames to write: room for */
-	size_t nflush, flush_cap; /* every connection, so adding never fails */
+	struct conn **flush;      /* connections with frames to write */
+	size_t nflush, flush_cap;
 	uint8_t *scratch;         /* LWS_PRE + NET_SCRATCH */
 	msgpack_unpacked u;
 	bool shutting_down;

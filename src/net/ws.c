@@ -54,20 +54,25 @@ static void kick_noop(uv_idle_t *h)
  * blocking, so this iteration's check phase flushes them. */
 static void mark_for_flush(struct conn *c)
 {
-	if (!c->queued) {
-		c->queued = true;
-		struct net *n = c->net;
-		if (!n->nflush)
-			uv_idle_start(&n->kick, kick_noop);
-		n->flush[n->nflush++] = c;
+	if (c->queued)
+		return;
+	struct net *n = c->net;
+	if (util_array_grow(&n->flush, &n->flush_cap, n->nflush, sizeof(*n->flush), 64)) {
+		/* no memory for the list: lws asks for WRITEABLE instead */
+		lws_callback_on_writable(c->wsi);
+		return;
 	}
+	if (!n->nflush)
+		uv_idle_start(&n->kick, kick_noop);
+	n->flush[n->nflush++] = c;
+	c->queued = true;
 }
 
 void net_conn_close(struct conn *c, int code, const char *reason)
 {
 	if (c->close_code || c->dead)
 		return;
-	c->close_code = code;
+	c->close_code = (uint16_t)code; /* 1000..4999 */
 	c->close_reason = reason;
 	/* the close frame goes out from WRITEABLE once the queue is sent; a
 	 * peer that never reads is cut off by the timeout */
@@ -84,9 +89,11 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 	/* The bound is on backlog: what waits because the peer does not read
 	 * (lws still holds unsent bytes). Frames for a reading peer go out at
 	 * the end of this iteration, however many (a big snapshot and more). */
-	if (c->q_n && (c->q_n >= n->cfg.queue_frames || c->q_bytes + f->len > n->cfg.queue_bytes) &&
-	    lws_partial_buffered(c->wsi)) {
-		ULOG_I("connection too slow (%u frames, %zu bytes queued): closing", c->q_n,
+	uint64_t bytes = (uint64_t)c->q_bytes + f->len;
+	if ((c->q_n && (c->q_n >= n->cfg.queue_frames || bytes > n->cfg.queue_bytes) &&
+	     lws_partial_buffered(c->wsi)) ||
+	    bytes > UINT32_MAX) {
+		ULOG_I("connection too slow (%u frames, %u bytes queued): closing", c->q_n,
 		       c->q_bytes);
 		q_clear(c);
 		n->stats.slow_closes++;
@@ -160,6 +167,12 @@ static int conn_write(struct conn *c)
 		c->q_head = (c->q_head + 1) % c->q_cap;
 		c->q_n--;
 	}
+	if (!c->q_n && c->q != c->inl) { /* drained: back to the inline slots */
+		free(c->q);
+		c->q = c->inl;
+		c->q_head = 0;
+		c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
+	}
 	if (w < 0) {
 		c->dead = true;
 		q_clear(c);
@@ -207,14 +220,14 @@ static void unlink_from_flush(struct conn *c)
 static bool rate_ok(struct conn *c)
 {
 	struct net *n = c->net;
-	uint64_t now = uv_now(n->loop);
-	c->tokens += (double)(now - c->refill_ms) * n->cfg.rate / 1000.0;
-	if (c->tokens > n->cfg.burst)
-		c->tokens = n->cfg.burst;
+	uint32_t now = (uint32_t)uv_now(n->loop);
+	c->tokens += (float)((double)(uint32_t)(now - c->refill_ms) * n->cfg.rate / 1000.0);
+	if (c->tokens > (float)n->cfg.burst)
+		c->tokens = (float)n->cfg.burst;
 	c->refill_ms = now;
-	if (c->tokens < 1.0)
+	if (c->tokens < 1.0f)
 		return false;
-	c->tokens -= 1.0;
+	c->tokens -= 1.0f;
 	return true;
 }
 
@@ -261,6 +274,13 @@ static void on_message(struct conn *c, const uint8_t *p, size_t len)
 		hub_request(n->hub, &c->hc, &req);
 }
 
+static void rx_free(struct conn *c)
+{
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = c->rx_cap = 0;
+}
+
 static int on_receive(struct conn *c, const uint8_t *in, size_t len)
 {
 	struct net *n = c->net;
@@ -271,39 +291,45 @@ static int on_receive(struct conn *c, const uint8_t *in, size_t len)
 			  "text frames are not accepted; send binary msgpack");
 		return 0;
 	}
-	if (c->rx.len + len > n->cfg.max_msg) {
+	if (c->rx_len + len > n->cfg.max_msg) {
 		violation(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
-		buf_deinit(&c->rx);
+		rx_free(c);
 		return 0;
 	}
 	bool last = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
-	if (last && !c->rx.len) { /* whole message in one piece: no copy */
+	if (last && !c->rx_len) { /* whole message in one piece: no copy */
 		on_message(c, in, len);
 		return 0;
 	}
-	if (buf_append(&c->rx, in, len))
-		return -1;
+	uint32_t need = c->rx_len + (uint32_t)len; /* max_msg keeps it small */
+	if (need > c->rx_cap) {
+		uint32_t cap = need < 256 ? 256 : need + need / 2;
+		uint8_t *p = realloc(c->rx, cap);
+		if (!p)
+			return -1;
+		c->rx = p;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len = need;
 	if (!last)
 		return 0;
-	on_message(c, buf_data(&c->rx), c->rx.len);
-	buf_reset(&c->rx);
-	if (c->rx.cap > 4096)
-		buf_deinit(&c->rx);
+	on_message(c, c->rx, c->rx_len);
+	c->rx_len = 0;
+	if (c->rx_cap > 4096)
+		rx_free(c);
 	return 0;
 }
 
 static int on_established(struct net *n, struct conn *c, struct lws *wsi)
 {
-	if (util_array_grow(&n->flush, &n->flush_cap, n->nconns + 1, sizeof(*n->flush), 64))
-		return -1;
 	memset(c, 0, sizeof(*c));
 	c->net = n;
 	c->wsi = wsi;
-	c->tokens = n->cfg.burst;
+	c->tokens = (float)n->cfg.burst;
 	c->q = c->inl;
 	c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
-	c->refill_ms = uv_now(n->loop);
-	buf_init(&c->rx);
+	c->refill_ms = (uint32_t)uv_now(n->loop);
 	c->next = n->conns;
 	if (c->next)
 		c->next->prev = c;
@@ -324,7 +350,7 @@ static void on_closed(struct net *n, struct conn *c)
 	q_clear(c);
 	if (c->q != c->inl)
 		free(c->q);
-	buf_deinit(&c->rx);
+	rx_free(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -18,10 +18,16 @@
 
 _Static_assert(ROOM_AGENDA_MAX <= ROOM_PROMPT_OPTS, "agenda titles travel in cmd.opts");
 
+static void free_segments(struct room_agenda *a)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		free(a->seg[i].title);
+	free(a->seg);
+}
+
 void room__agenda_free(struct room *r)
 {
-	for (unsigned i = 0; i < ROOM_AGENDA_MAX; i++)
-		free(r->agenda.seg[i].title);
+	free_segments(&r->agenda);
 	memset(&r->agenda, 0, sizeof(r->agenda));
 	r->agenda.current = -1;
 }
@@ -31,6 +37,8 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 	if (c->nopts > ROOM_AGENDA_MAX)
 		return PL_ETOOLONG;
 	struct room_agenda a = {.n = c->nopts, .current = -1};
+	if (a.n && !(a.seg = calloc(a.n, sizeof(*a.seg))))
+		return PL_ENOMEM;
 	for (unsigned i = 0; i < c->nopts; i++) {
 		struct util_text v;
 		if (util_text_scan(c->opts[i].p, c->opts[i].n, false, &v))
@@ -63,16 +71,13 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 	r->agenda = a;
 	return 0;
 bad:
-	for (unsigned i = 0; i < ROOM_AGENDA_MAX; i++)
-		free(a.seg[i].title);
+	free_segments(&a);
 	return PL_EBADREQ;
 too_long:
-	for (unsigned i = 0; i < ROOM_AGENDA_MAX; i++)
-		free(a.seg[i].title);
+	free_segments(&a);
 	return PL_ETOOLONG;
 oom:
-	for (unsigned i = 0; i < ROOM_AGENDA_MAX; i++)
-		free(a.seg[i].title);
+	free_segments(&a);
 	return PL_ENOMEM;
 }
 

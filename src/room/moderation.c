@@ -42,6 +42,12 @@ static struct room_msg *msg_of(struct room *r, uint64_t seq)
 	return lo < r->nmsgs && r->msgs[lo].seq == seq ? &r->msgs[lo] : NULL;
 }
 
+bool room__has_device(const struct room_member *m)
+{
+	static const uint8_t none[16];
+	return memcmp(m->device, none, sizeof(none)) != 0;
+}
+
 bool room__banned(const struct room *r, const uint8_t device[16])
 {
 	for (size_t i = 0; i < r->nbanned; i++)
@@ -93,7 +99,7 @@ static int remove_member(struct room *r, uint64_t seq, int64_t ts, const struct 
 {
 	if (t->role == ROOM_FACILITATOR)
 		return PL_EFORBIDDEN; /* the key holder cannot be thrown out */
-	if (c->arg && t->has_device && !room__banned(r, t->device)) {
+	if (c->arg && room__has_device(t) && !room__banned(r, t->device)) {
 		if (util_array_grow(&r->banned, &r->banned_cap, r->nbanned, sizeof(*r->banned), 8))
 			return PL_ENOMEM;
 		memcpy(r->banned[r->nbanned++], t->device, 16);

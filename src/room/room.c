@@ -162,9 +162,9 @@ static int apply_join(struct room *r, uint64_t seq, int64_t ts, const struct roo
 		return PL_ENOMEM;
 	struct room_member *m = &r->members[r->nmembers++];
 	*m = (struct room_member){.id = seq, .name = copy, .role = role, .present = true,
-				  .online = true, .joined_ts = ts, .has_device = c->has_device,
-				  .instance = c->instance};
-	memcpy(m->device, c->device, 16);
+				  .online = true, .joined_ts = ts, .instance = c->instance};
+	if (c->has_device)
+		memcpy(m->device, c->device, 16);
 	r->present++;
 	fx->member = m->id;
 	room__emit(fx, ROOM_EV_JOINED, m);

@@ -41,20 +41,20 @@ enum room_reason { ROOM_LEFT = 0, ROOM_TIMEOUT = 1, ROOM_REMOVED = 2 };
 struct room_member {
 	uint64_t id;       /* seq of its join record */
 	char *name;
+	int64_t joined_ts;
+	int64_t left_ts;
+	int64_t speak_ms;  /* total time holding the floor (closed turns) */
+	int64_t last_chat; /* ts of the last message (slow mode) */
+	uint64_t instance; /* the server instance holding its connection */
+	uint32_t epoch;    /* bumped by each attach; guards late detach/leave */
+	uint32_t messages; /* chat messages sent */
+	uint32_t turns;    /* times given the floor */
 	uint8_t role;      /* enum room_role */
 	bool present;      /* joined and not left */
 	bool online;       /* has a live connection (else away, within grace) */
-	uint32_t epoch;    /* bumped by each attach; guards late detach/leave */
-	int64_t joined_ts;
-	int64_t left_ts;
-	uint32_t messages; /* chat messages sent */
-	uint32_t turns;    /* times given the floor */
-	int64_t speak_ms;  /* total time holding the floor (closed turns) */
 	bool muted;        /* chat muted by a facilitator */
-	bool has_device;
-	uint8_t device[16]; /* keyed hash of the browser's id: what a ban bars */
-	int64_t last_chat; /* ts of the last message (slow mode) */
-	uint64_t instance; /* the server instance holding its connection */
+	uint8_t device[16]; /* keyed hash of the browser's id: what a ban bars;
+	                     * all zero if the join gave none */
 };
 
 enum room_chat_mode { ROOM_CHAT_OPEN = 0, ROOM_CHAT_SLOW = 1, ROOM_CHAT_FAC_ONLY = 2 };
@@ -134,7 +134,7 @@ struct room_segment {
 };
 
 struct room_agenda {
-	struct room_segment seg[ROOM_AGENDA_MAX];
+	struct room_segment *seg; /* n of them, on the heap (NULL if none) */
 	uint8_t n;
 	int8_t current;      /* -1: not started; n: finished */
 	int64_t since;       /* when the current segment (re)started */

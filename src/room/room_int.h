@@ -22,6 +22,7 @@ int room__mod_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_
 int room__may_chat(const struct room *r, const struct room_member *m, int64_t ts);
 int room__msg_add(struct room *r, uint64_t seq, uint64_t from);
 bool room__banned(const struct room *r, const uint8_t device[16]);
+bool room__has_device(const struct room_member *m);
 /* Prompts (prompts.c). */
 int room__prompt_apply(struct room *r, uint64_t seq, int64_t ts, const struct room_cmd *c,
 		       struct room_fx *fx);

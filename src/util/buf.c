@@ -60,7 +60,7 @@ int util_array_grow(void *pp, size_t *cap, size_t len, size_t size, size_t first
 	void **p = pp;
 	if (len < *cap)
 		return 0;
-	size_t ncap = *cap ? *cap * 2 : first;
+	size_t ncap = *cap ? *cap + *cap / 2 + 1 : first; /* 1.5x: less slack kept */
 	void *q = realloc(*p, ncap * size);
 	if (!q)
 		return PL_ENOMEM;

@@ -30,7 +30,7 @@ static inline void buf_reset(struct buf *b) { b->len = 0; }
 /* Appends formatted text (no NUL). 0, PL_ENOMEM or PL_EINTERNAL. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes room for one more element in a growable array *pp of *cap elements
- * of `size` bytes, `len` in use: doubles it (from `first`) when full. 0 or
+ * of `size` bytes, `len` in use: grows it by half (from `first`) when full. 0 or
  * PL_ENOMEM (the array is then unchanged). */
 int util_array_grow(void *pp, size_t *cap, size_t len, size_t size, size_t first);
 /* Drops the first n data bytes. */

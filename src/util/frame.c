@@ -7,7 +7,7 @@ _Static_assert(FRAME_HEADROOM >= sizeof(struct frame) + 16 + 10, "room for the s
 
 struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 {
-	if (!b->mem || b->head < FRAME_HEADROOM)
+	if (!b->mem || b->head < FRAME_HEADROOM || b->len > UINT32_MAX - 10)
 		return NULL;
 	if (b->cap - b->head - b->len > 64) {
 		/* frames live on in the resume ring: drop the encoder's spare room */
@@ -35,8 +35,7 @@ struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 	f->refs = 1;
 	f->seq = seq;
 	f->data = h;
-	f->len = n + hl;
-	f->mem = b->mem;
+	f->len = (uint32_t)(n + hl);
 	b->mem = NULL;
 	b->len = b->cap = 0;
 	return f;
@@ -45,7 +44,7 @@ struct frame *frame_from_buf(struct buf *b, uint64_t seq)
 void frame_unref(struct frame *f)
 {
 	if (f && --f->refs == 0)
-		free(f->mem); /* the struct lives in it */
+		free(f); /* the struct opens its allocation */
 }
 
 const uint8_t *frame_payload(const struct frame *f, size_t *len)

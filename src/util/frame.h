@@ -20,17 +20,16 @@
 
 #include "util/buf.h"
 
-/* The frame's own struct (40 bytes: it shares the allocation of its bytes),
+/* The frame's own struct (24 bytes: it opens the allocation of its bytes),
  * 16 bytes the net layer may use in front of the data (LWS_PRE), and 10 of
  * WebSocket header at most. */
-#define FRAME_HEADROOM 72
+#define FRAME_HEADROOM 56
 
 struct frame {
 	uint32_t refs;
+	uint32_t len;         /* header + payload */
 	uint64_t seq;
-	const uint8_t *data;  /* header + payload */
-	size_t len;
-	uint8_t *mem;
+	const uint8_t *data;  /* inside the same allocation, after the struct */
 };
 
 /* Returns a frame with refs = 1, or NULL (b is then left to the caller). */

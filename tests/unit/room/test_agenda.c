@@ -47,8 +47,7 @@ static void assert_agenda_consistent(const struct room_agenda *a)
 		if (a->seg[i].ended)
 			assert_true(a->seg[i].started && a->seg[i].started <= a->seg[i].ended);
 	}
-	for (unsigned i = a->n; i < ROOM_AGENDA_MAX; i++)
-		assert_null(a->seg[i].title);
+	assert_true(a->n ? a->seg != NULL : a->seg == NULL);
 	if (a->current >= 0 && a->current < a->n) {
 		const struct room_segment *s = &a->seg[a->current];
 		if (!s->started || s->ended || !a->since || a->since < s->started)
@@ -233,7 +232,6 @@ static void test_edit_keeps_the_progress_of_the_segments_that_remain(void **stat
 	assert_int_equal(a->seg[1].minutes, 30);
 	assert_string_equal(a->seg[2].title, "short discussion");
 	assert_int_equal(a->seg[2].started, 0);
-	assert_null(a->seg[3].title);
 	assert_agenda_consistent(a);
 	/* adding segments keeps the rest as it is */
 	assert_err(set_agenda(f, fac, "intro", 5, "talk", 30, "discussion", 10, "q&a", 10,

@@ -309,7 +309,6 @@ static void dump_hidden(struct buf *b, const struct room *r)
 		PUT(b, m->turns);
 		PUT(b, m->speak_ms);
 		PUT(b, m->muted);
-		PUT(b, m->has_device);
 		put(b, m->device, 16);
 		PUT(b, m->last_chat);
 		PUT(b, m->instance);
