@@ -78,6 +78,26 @@
  * the server's RSS and reports (RSS(N) − RSS(N0)) / (N − N0) against the
  * first step, so one-time set-up is not charged to the connections.
  *
+ * Storms. --join-storm N (s5) first connects and upgrades N clients
+ * without joining, then all of them send join to one room at once (or
+ * spread over --spread s), so the figure is the server's join handling,
+ * not TCP or the handshake: first join request -> last snapshot, join ->
+ * snapshot per client, failures, the server's CPU from the storm's start
+ * until nothing has arrived for 300 ms. Each client counts the members in
+ * its snapshot plus the joined events after it: at the end everyone should
+ * know everyone (how many joined events that takes depends on how late the
+ * server takes each snapshot: at most N(N-1)/2). --resume-storm (s6) joins --rooms x --members on --port,
+ * keeping each member id, resume token and the highest seq seen, chats at
+ * the first of --rates for --duration s, then SIGKILLs --kill-pid (only if
+ * it is a potluckd) and starts the clock; every client whose connection
+ * drops reconnects to --port2 (another instance on the same Redis) and
+ * sends resume, at most --attempts times. It reports kill -> resumed per
+ * client, replays (events announced and received) against snapshots,
+ * failures by cause, and afterwards GET /api/rooms/ID on --port2 for every
+ * room: present members (a member counted twice would show) and online.
+ * Snapshots are read in place (their seq and member count; the rest is
+ * skipped), since in a room of 5,000 each is half a megabyte.
+ *
  * A shared machine. Other jobs running during a window change the figures,
  * and not only by stealing CPU: a server woken late finds more frames per
  * connection and sends them together, which flatters it. Before each window
@@ -88,7 +108,9 @@
  *
  * Bounded: joining has a deadline (--join-timeout), a window ends by the
  * clock, draining ends when everything expected arrived, nothing arrived for
- * a second, or --drain passed; a worker whose parent goes away exits.
+ * a second, or --drain passed; a storm ends --join-timeout after it began
+ * (s6: after the kill), whoever has not answered then counted as such; a
+ * worker whose parent goes away exits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,6 +131,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,11 +175,16 @@ struct opts {
 	int retries; /* measure a disturbed window again, at most this often */
 	bool no_join; /* potluck: upgrade only (idle: the bare connection's cost) */
 	const char *label;
+	uint32_t join_storm; /* s5: clients joining one room at once */
+	bool resume_storm;   /* s6: join on --port, kill --kill-pid, resume on --port2 */
+	int kill_pid;        /* s6: the instance to SIGKILL (must be a potluckd) */
+	int attempts;        /* s6: reconnect attempts per client */
+	double recheck;      /* s6: look at the rooms again this long after the kill */
 };
 
 /* ---- parent ↔ worker messages ---- */
 
-enum { CMD_CONNECT = 1, CMD_GO, CMD_QUIT };
+enum { CMD_CONNECT = 1, CMD_GO, CMD_QUIT, CMD_STORM, CMD_KILLED };
 
 struct cmd {
 	uint32_t type;
@@ -167,6 +195,8 @@ struct cmd {
 	uint64_t rate;  /* GO: deliveries/s in total, 0 = closed loop */
 	uint64_t slow;  /* GO: slow readers stop reading in this window */
 };
+/* CMD_STORM: ts = the storm starts (s5: first join; s6: chat traffic at
+ * rate), t0 = s6: the planned kill. CMD_KILLED: ts = when it was killed. */
 
 struct ready {
 	uint32_t joined, failed;
@@ -187,7 +217,15 @@ struct result {
 	uint64_t slow, slow_4001, slow_close_other, slow_eof, slow_rx;
 	/* s4: poll burst; hist then holds last answer sent -> final tally */
 	uint64_t answers, res_frames, res_min, res_max, got_final, open_us;
+	/* s5, s6: a join or resume storm; hist then holds per client join ->
+	 * snapshot (s5) or kill -> resumed (s6). st_first and st_count_min are
+	 * minima, st_last, st_drop_max and st_count_max maxima (result_add). */
+	uint64_t st_clients, st_done, st_failed, st_timeout, st_err_token, st_err_other;
+	uint64_t st_attempts, st_first, st_last, st_drop_max, st_wrong_member;
+	uint64_t st_snapshot, st_replay, st_replay_n, st_replay_rx, st_events, st_early;
+	uint64_t st_count_min, st_count_max, st_up_max_us;
 	uint64_t hist[HBUCKETS];
+	uint64_t hist_up[HBUCKETS]; /* s6: kill -> upgraded on the second instance */
 };
 
 /* ---- small helpers ---- */
@@ -368,28 +406,32 @@ static uint64_t machine_busy_ns(void)
 
 /* ---- rooms over HTTP (parent, blocking) ---- */
 
-static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz, char *key)
+/* One HTTP/1.1 request with a JSON answer (body may be NULL); at most 5 s
+ * per read, so a server that stops answering cannot hold the generator. */
+static json_t *http_json(const struct opts *o, int port, const char *method, const char *path,
+			 const char *body, const char *status)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, o->host, &sa.sin_addr);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		fprintf(stderr, "loadgen: cannot connect to %s:%d: %s\n", o->host, o->port,
+		fprintf(stderr, "loadgen: cannot connect to %s:%d: %s\n", o->host, port,
 			strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return NULL;
 	}
-	char body[64], req[512];
-	int bl = snprintf(body, sizeof(body), "{\"title\":\"bench room %u\"}", i);
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char req[512];
 	int rl = snprintf(req, sizeof(req),
-			  "POST /api/rooms HTTP/1.1\r\nHost: %s:%d\r\n"
-			  "Content-Type: application/json\r\nContent-Length: %d\r\n"
+			  "%s %s HTTP/1.1\r\nHost: %s:%d\r\n"
+			  "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 			  "Connection: close\r\n\r\n%s",
-			  o->host, o->port, bl, body);
+			  method, path, o->host, port, body ? strlen(body) : 0, body ? body : "");
 	char resp[8192];
 	size_t n = 0;
-	int rc = -1;
+	json_t *j = NULL;
 	if (write_full(fd, req, (size_t)rl))
 		goto out;
 	for (;;) {
@@ -407,24 +449,35 @@ static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz, 
 	}
 	resp[n] = 0;
 	char *hend = strstr(resp, "\r\n\r\n");
-	if (strncmp(resp, "HTTP/1.1 201", 12) || !hend) {
-		fprintf(stderr, "loadgen: POST /api/rooms: %.80s\n", resp);
+	if (strncmp(resp, "HTTP/1.1 ", 9) || strncmp(resp + 9, status, 3) || !hend) {
+		fprintf(stderr, "loadgen: %s %s: %.80s\n", method, path, resp);
 		goto out;
 	}
 	json_error_t jerr;
-	json_t *j = json_loads(hend + 4, 0, &jerr);
+	j = json_loads(hend + 4, 0, &jerr);
+	if (!j)
+		fprintf(stderr, "loadgen: %s %s: not JSON: %.80s\n", method, path, hend + 4);
+out:
+	close(fd);
+	return j;
+}
+
+static int create_room(const struct opts *o, uint32_t i, char *id, size_t idsz, char *key)
+{
+	char body[64];
+	snprintf(body, sizeof(body), "{\"title\":\"bench room %u\"}", i);
+	json_t *j = http_json(o, o->port, "POST", "/api/rooms", body, "201");
 	const char *s = j ? json_string_value(json_object_get(j, "room_id")) : NULL;
 	const char *k = j ? json_string_value(json_object_get(j, "facilitator_key")) : NULL;
+	int rc = -1;
 	if (s && strlen(s) < idsz) {
 		strcpy(id, s);
 		snprintf(key, 32, "%s", k ? k : "");
 		rc = 0;
-	} else {
-		fprintf(stderr, "loadgen: no room_id in %.80s\n", hend + 4);
+	} else if (j) {
+		fprintf(stderr, "loadgen: no room_id in the answer to POST /api/rooms\n");
 	}
 	json_decref(j);
-out:
-	close(fd);
 	return rc;
 }
 
@@ -449,6 +502,22 @@ struct conn {
 	uint8_t *carry;
 	uint32_t carry_n, carry_cap;
 	char accept[29]; /* expected Sec-WebSocket-Accept */
+	/* s5, s6: storms */
+	bool in_storm;       /* connected when the storm began */
+	bool st_failed;      /* gave up (counted) */
+	bool resuming;       /* s6: the next upgrade sends resume, not join */
+	bool wait_reconnect; /* s6: reconnect at t_due, once the old handle is closed */
+	uint8_t attempts;    /* s6: reconnect attempts so far */
+	uint32_t known;      /* s5: members in the join's snapshot + joined events since */
+	uint64_t t_req;      /* s5: join sent; s6: the drop noticed */
+	uint64_t t_done;     /* the join's or resume's ok arrived */
+	uint64_t t_up;       /* s6: upgraded on the second instance (resume sent) */
+	uint64_t t_due;      /* s6: reconnect then */
+	uint64_t member;     /* s6: from the join's ok */
+	uint64_t last_seq;   /* s6: the highest seq seen */
+	uint64_t resume_seq; /* s6: the seq sent with resume */
+	uint64_t reply_seq;  /* the ok's seq (s6) or its snapshot's (s5) */
+	char token[32];      /* s6: from the join's ok */
 };
 
 struct wroom {
@@ -487,7 +556,15 @@ struct worker {
 	int poll_state; /* 0 idle, 1 prompt sent, 2 answering, 3 all sent */
 	uint64_t prompt_id, t_prompt, t_open, t_last;
 	uint32_t answered_sent, final_count;
+	/* s5, s6: storms */
+	int storm;     /* STORM_JOIN or STORM_RESUME while one runs */
+	bool st_reported, killed;
+	uint32_t st_pending, st_next, st_waiting;
+	uint64_t st_deadline, st_last_rx, t_kill;
+	uv_timer_t storm_timer;
 };
+
+enum { STORM_JOIN = 1, STORM_RESUME };
 
 static char (*fac_keys)[32]; /* facilitator keys, by room (s4) */
 
@@ -506,21 +583,30 @@ static uint32_t rnd32(struct worker *w)
 	return (uint32_t)w->rng;
 }
 
+static void pump_connects(struct worker *w);
+static void storm_lost(struct conn *c, const char *why);
+static void storm_reconnect(struct conn *c);
+
 static void conn_closed_cb(uv_handle_t *h)
 {
 	struct conn *c = (struct conn *)h;
 	free(c->carry);
 	c->carry = NULL;
 	c->carry_n = c->carry_cap = 0;
+	c->closing = false; /* s6: the handle may be opened again */
+	if (c->wait_reconnect && now_ns() >= c->t_due)
+		storm_reconnect(c);
 }
-
-static void pump_connects(struct worker *w);
 
 static void conn_fail(struct conn *c, const char *why)
 {
 	struct worker *w = c->w;
 	if (c->state == C_DEAD)
 		return;
+	if (c->in_storm && !c->t_done && w->storm) { /* s5, s6: the storm counts it */
+		storm_lost(c, why);
+		return;
+	}
 	bool setting_up = c->state != C_READY;
 	if (!setting_up && c->slow && w->slow_window) {
 		if (!c->t_final) /* no close frame came first */
@@ -624,6 +710,37 @@ static size_t mp_str(uint8_t *p, const char *s, size_t n)
 	return h + n;
 }
 
+static size_t mp_u64(uint8_t *p, uint64_t v)
+{
+	p[0] = 0xcf;
+	for (int i = 0; i < 8; i++)
+		p[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+	return 9;
+}
+
+/* s6: re-attach on the other instance with what the join gave */
+static void send_resume(struct conn *c)
+{
+	uint8_t p[256];
+	size_t n = 0;
+	const char *room = c->w->room_ids[c->room];
+	p[n++] = 0x86;
+	n += mp_str(p + n, "t", 1);
+	n += mp_str(p + n, "resume", 6);
+	n += mp_str(p + n, "id", 2);
+	n += mp_u64(p + n, ++c->next_id);
+	n += mp_str(p + n, "room", 4);
+	n += mp_str(p + n, room, strlen(room));
+	n += mp_str(p + n, "member", 6);
+	n += mp_u64(p + n, c->member);
+	n += mp_str(p + n, "token", 5);
+	n += mp_str(p + n, c->token, strlen(c->token));
+	n += mp_str(p + n, "seq", 3);
+	n += mp_u64(p + n, c->last_seq);
+	c->resume_seq = c->last_seq;
+	conn_send_frame(c, 0x2, p, n);
+}
+
 static void send_join(struct conn *c)
 {
 	uint8_t p[256];
@@ -721,6 +838,228 @@ static int mp_get_uint(const uint8_t *p, size_t n, const char *key, uint64_t *ou
 	}
 	msgpack_unpacked_destroy(&u);
 	return rc;
+}
+
+/* ---- s5, s6: a few msgpack values read in place ---- */
+
+static uint64_t be(const uint8_t *p, unsigned k) /* big-endian, k bytes */
+{
+	uint64_t x = 0;
+	for (unsigned i = 0; i < k; i++)
+		x = x << 8 | p[i];
+	return x;
+}
+
+static int rd_uint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *q = *p;
+	unsigned k;
+	if (q >= end)
+		return -1;
+	if (*q < 0x80) {
+		*v = *q;
+		*p = q + 1;
+		return 0;
+	}
+	switch (*q) {
+	case 0xcc: k = 1; break;
+	case 0xcd: k = 2; break;
+	case 0xce: k = 4; break;
+	case 0xcf: k = 8; break;
+	default: return -1;
+	}
+	if ((size_t)(end - q) < 1 + k)
+		return -1;
+	*v = be(q + 1, k);
+	*p = q + 1 + k;
+	return 0;
+}
+
+/* The header of a str ('s'), map ('m') or array ('a'): its length. */
+static int rd_head(const uint8_t **p, const uint8_t *end, int kind, uint32_t *n)
+{
+	const uint8_t *q = *p;
+	if (q >= end)
+		return -1;
+	uint8_t b = *q, mask = kind == 's' ? 0xe0 : 0xf0;
+	uint8_t fix = kind == 's' ? 0xa0 : kind == 'm' ? 0x80 : 0x90;
+	uint8_t b16 = kind == 's' ? 0xda : kind == 'm' ? 0xde : 0xdc;
+	unsigned k;
+	if ((b & mask) == fix) {
+		*n = b & (uint8_t)~mask;
+		*p = q + 1;
+		return 0;
+	}
+	if (kind == 's' && b == 0xd9)
+		k = 1;
+	else if (b == b16)
+		k = 2;
+	else if (b == b16 + 1)
+		k = 4;
+	else
+		return -1;
+	if ((size_t)(end - q) < 1 + k)
+		return -1;
+	*n = (uint32_t)be(q + 1, k);
+	*p = q + 1 + k;
+	return 0;
+}
+
+static int rd_str(const uint8_t **p, const uint8_t *end, const uint8_t **s, uint32_t *n)
+{
+	const uint8_t *q = *p;
+	if (rd_head(&q, end, 's', n) || (size_t)(end - q) < *n)
+		return -1;
+	*s = q;
+	*p = q + *n;
+	return 0;
+}
+
+/* Skips one value of any kind, without recursion or allocation. */
+static int rd_skip(const uint8_t **p, const uint8_t *end)
+{
+	const uint8_t *q = *p;
+	uint64_t left = 1;
+	while (left--) {
+		if (q >= end)
+			return -1;
+		uint8_t b = *q++;
+		unsigned k = 0;     /* length bytes that follow */
+		uint64_t skip = 0;  /* then so many bytes */
+		int items = 0;      /* 1: array (k-byte count), 2: map */
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+			continue;
+		if (b <= 0x8f) {
+			left += 2u * (b & 0x0f);
+			continue;
+		}
+		if (b <= 0x9f) {
+			left += b & 0x0f;
+			continue;
+		}
+		if (b <= 0xbf) {
+			skip = b & 0x1f;
+		} else {
+			switch (b) {
+			case 0xc4: case 0xd9: k = 1; break;
+			case 0xc5: case 0xda: k = 2; break;
+			case 0xc6: case 0xdb: k = 4; break;
+			case 0xc7: k = 1; skip = 1; break;
+			case 0xc8: k = 2; skip = 1; break;
+			case 0xc9: k = 4; skip = 1; break;
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xca: case 0xce: case 0xd2: skip = 4; break;
+			case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break;
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xdc: k = 2; items = 1; break;
+			case 0xdd: k = 4; items = 1; break;
+			case 0xde: k = 2; items = 2; break;
+			case 0xdf: k = 4; items = 2; break;
+			default: return -1;
+			}
+		}
+		if ((size_t)(end - q) < k)
+			return -1;
+		uint64_t len = be(q, k);
+		q += k;
+		if (items) {
+			left += len * (uint64_t)items;
+			continue;
+		}
+		skip += len;
+		if ((uint64_t)(end - q) < skip)
+			return -1;
+		q += skip;
+	}
+	*p = q;
+	return 0;
+}
+
+struct okinfo {
+	uint64_t member, seq, replay, snap_seq;
+	uint32_t snap_members, token_n;
+	const uint8_t *token;
+	bool snapshot, has_replay;
+};
+
+/* The ok of a join or resume: {t, id, member, token, role, [seq], snapshot
+ * or replay}, in any order. Of a snapshot only its seq is read and its
+ * members counted, in place; the rest is skipped (in one room of 5,000 it
+ * is half a megabyte). */
+static int parse_ok(const uint8_t *p, size_t n, struct okinfo *ok)
+{
+	const uint8_t *q = p, *end = p + n, *k, *vs;
+	uint32_t nf, kl, vl;
+	memset(ok, 0, sizeof(*ok));
+	if (rd_head(&q, end, 'm', &nf))
+		return -1;
+	for (uint32_t i = 0; i < nf; i++) {
+		uint64_t v = 0;
+		if (rd_str(&q, end, &k, &kl))
+			return -1;
+		if (kl == 8 && !memcmp(k, "snapshot", 8)) {
+			uint32_t sn;
+			bool seq = false, members = false;
+			if (rd_head(&q, end, 'm', &sn))
+				return -1;
+			for (uint32_t j = 0; j < sn; j++) {
+				if (rd_str(&q, end, &k, &kl))
+					return -1;
+				if (kl == 3 && !memcmp(k, "seq", 3)) {
+					if (rd_uint(&q, end, &ok->snap_seq))
+						return -1;
+					seq = true;
+				} else if (kl == 7 && !memcmp(k, "members", 7)) {
+					const uint8_t *a = q;
+					if (rd_head(&a, end, 'a', &ok->snap_members) ||
+					    rd_skip(&q, end))
+						return -1;
+					members = true;
+				} else if (rd_skip(&q, end)) {
+					return -1;
+				}
+			}
+			if (!seq || !members)
+				return -1;
+			ok->snapshot = true;
+			continue;
+		}
+		vs = NULL;
+		vl = 0;
+		if (rd_uint(&q, end, &v) && rd_str(&q, end, &vs, &vl))
+			return -1;
+		if (kl == 6 && !memcmp(k, "member", 6)) {
+			ok->member = v;
+		} else if (kl == 5 && !memcmp(k, "token", 5) && vs) {
+			ok->token = vs;
+			ok->token_n = vl;
+		} else if (kl == 3 && !memcmp(k, "seq", 3)) {
+			ok->seq = v;
+		} else if (kl == 6 && !memcmp(k, "replay", 6)) {
+			ok->replay = v;
+			ok->has_replay = true;
+		}
+	}
+	return ok->snapshot || ok->has_replay ? 0 : -1;
+}
+
+/* The seq of a room event: potluck packs {t, seq, ts, …}. */
+static int ev_seq(const uint8_t *p, size_t n, uint64_t *seq)
+{
+	if (n >= 4 && (p[0] & 0xf0) == 0x80 && p[1] == 0xa1 && p[2] == 't' &&
+	    (p[3] & 0xe0) == 0xa0) {
+		const uint8_t *q = p + 4 + (p[3] & 0x1f), *end = p + n;
+		if (end - q >= 4 && !memcmp(q, "\xa3seq", 4)) {
+			q += 4;
+			return rd_uint(&q, end, seq);
+		}
+	}
+	return mp_get_uint(p, n, "seq", seq);
 }
 
 /* Sends one chat message from c, stamped now. */
@@ -851,6 +1190,75 @@ static void on_joined(struct conn *c)
 	pump_connects(w);
 }
 
+/* s6: what the join on the first instance gives for resuming */
+static void keep_identity(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct okinfo ok;
+	if (parse_ok(p, n, &ok) || !ok.snapshot || ok.token_n >= sizeof(c->token)) {
+		c->w->r.unparsed++; /* its resume will fail and be counted */
+		return;
+	}
+	c->member = ok.member;
+	memcpy(c->token, ok.token, ok.token_n);
+	c->token[ok.token_n] = 0;
+	if (ok.snap_seq > c->last_seq)
+		c->last_seq = ok.snap_seq;
+}
+
+/* s5, s6: the storm's join or resume was answered */
+static void storm_ok(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct worker *w = c->w;
+	struct okinfo ok;
+	if (parse_ok(p, n, &ok))
+		w->r.unparsed++;
+	c->state = C_READY;
+	c->t_done = now;
+	w->st_pending--;
+	w->r.st_done++;
+	if (w->storm == STORM_JOIN) {
+		c->reply_seq = ok.snap_seq;
+		c->known = ok.snap_members;
+		return;
+	}
+	if (ok.snapshot) {
+		w->r.st_snapshot++;
+		c->last_seq = ok.seq;
+	} else {
+		w->r.st_replay++;
+		w->r.st_replay_n += ok.replay;
+	}
+	c->reply_seq = ok.seq;
+	if (ok.member != c->member)
+		w->r.st_wrong_member++;
+}
+
+/* s5, s6: seq bookkeeping on room events (not on replies) */
+static void storm_event(struct conn *c, const uint8_t *p, size_t n, const uint8_t *t, size_t tl)
+{
+	struct worker *w = c->w;
+	uint64_t seq;
+	if ((tl == 2 && !memcmp(t, "ok", 2)) || (tl == 5 && !memcmp(t, "error", 5)) ||
+	    (tl == 7 && !memcmp(t, "results", 7)) || ev_seq(p, n, &seq))
+		return;
+	if (w->o->resume_storm) { /* replayed: after the ok, up to its seq */
+		if (c->t_done && seq > c->last_seq && seq <= c->reply_seq)
+			w->r.st_replay_rx++;
+		if (seq > c->last_seq)
+			c->last_seq = seq;
+		return;
+	}
+	if (!c->t_done) {
+		if (c->t_req)
+			w->r.st_early++; /* an event before the join's reply */
+		return;
+	}
+	if (tl == 6 && !memcmp(t, "joined", 6) && seq > c->reply_seq) {
+		c->known++;
+		w->r.st_events++;
+	}
+}
+
 /* Socket.IO 4 over Engine.IO 4's WebSocket transport: one packet per
  * frame, its type the first character. */
 static void on_sio(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
@@ -916,6 +1324,8 @@ static void on_message(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
 		w->r.unparsed++;
 		return;
 	}
+	if (w->storm || w->o->resume_storm)
+		storm_event(c, p, n, t, tl);
 	if (tl == 4 && !memcmp(t, "chat", 4)) {
 		w->r.ev_bytes += n;
 		w->r.ev_frames++;
@@ -932,7 +1342,11 @@ static void on_message(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
 			}
 		}
 	} else if (tl == 2 && !memcmp(t, "ok", 2)) {
-		if (c->state == C_JOINING) {
+		if (c->state == C_JOINING && c->in_storm) {
+			storm_ok(c, p, n, now);
+		} else if (c->state == C_JOINING) {
+			if (w->o->resume_storm)
+				keep_identity(c, p, n);
 			on_joined(c);
 		} else {
 			w->r.ok++;
@@ -944,7 +1358,13 @@ static void on_message(struct conn *c, const uint8_t *p, size_t n, uint64_t now)
 		}
 	} else if (tl == 5 && !memcmp(t, "error", 5)) {
 		if (c->state == C_JOINING) {
-			conn_fail(c, "join refused");
+			if (c->in_storm && memmem(p, n, "invalid_token", 13)) {
+				w->r.st_err_token++;
+				c->attempts = UINT8_MAX; /* final: no retry */
+			} else if (c->in_storm) {
+				w->r.st_err_other++;
+			}
+			conn_fail(c, c->resuming ? "resume refused" : "join refused");
 			return;
 		}
 		w->r.errors++;
@@ -1122,7 +1542,11 @@ static void on_handshake(struct conn *c, const uint8_t *p, size_t n, uint64_t no
 		memcpy(tail, e + 4, rest);
 	}
 	c->carry_n = 0;
-	if (c->w->o->mode == MODE_FLOOR || c->w->o->no_join) {
+	if (c->resuming) { /* s6: on the second instance */
+		c->state = C_JOINING;
+		c->t_up = now;
+		send_resume(c);
+	} else if (c->w->o->mode == MODE_FLOOR || c->w->o->no_join || c->w->o->join_storm) {
 		c->state = C_READY;
 		c->w->joined++;
 		c->w->inflight--;
@@ -1154,6 +1578,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (!nread)
 		return;
 	uint64_t now = now_ns(); /* one clock read per read: all arrived together */
+	if (c->w->storm)
+		c->w->st_last_rx = now;
 	if (c->state == C_HANDSHAKE)
 		on_handshake(c, (const uint8_t *)buf->base, (size_t)nread, now);
 	else
@@ -1205,12 +1631,12 @@ static void connect_cb(uv_connect_t *req, int status)
 	conn_send(c, (const uint8_t *)buf, (size_t)n);
 }
 
-static void conn_open(struct conn *c)
+/* A TCP connection to port, then the upgrade (connect_cb). */
+static void conn_connect(struct conn *c, int port)
 {
 	struct worker *w = c->w;
 	const struct opts *o = w->o;
 	c->state = C_CONNECTING;
-	w->inflight++;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		c->closing = true; /* nothing to close */
@@ -1236,13 +1662,20 @@ static void conn_open(struct conn *c)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	int port = o->port2 && (c->g & 1) ? o->port2 : o->port; /* s3: split members */
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, o->host, &sa.sin_addr);
 	c->creq.data = c;
 	int rc = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&sa, connect_cb);
 	if (rc)
 		conn_fail(c, uv_strerror(rc));
+}
+
+static void conn_open(struct conn *c)
+{
+	const struct opts *o = c->w->o;
+	c->w->inflight++;
+	/* s3: odd members on the second instance; s6 joins on the first only */
+	conn_connect(c, o->port2 && !o->resume_storm && (c->g & 1) ? o->port2 : o->port);
 }
 
 static void report_ready(struct worker *w)
@@ -1415,6 +1848,155 @@ static uint64_t ms_until(uint64_t t)
 	return t > now ? (t - now + 999999u) / 1000000u : 0;
 }
 
+/* ---- worker: storms (s5, s6) ---- */
+
+/* s5: a join that failed. s6: a connection that dropped (the kill) or an
+ * attempt to resume that failed: the client tries again on --port2, at
+ * most --attempts times (the first after a random delay within --spread,
+ * then 100 ms, 200 ms, … later), as a browser would. */
+static void storm_lost(struct conn *c, const char *why)
+{
+	struct worker *w = c->w;
+	const struct opts *o = w->o;
+	bool no_handle = c->closing; /* conn_connect failed before it had one */
+	c->state = C_DEAD;
+	if (!c->closing) {
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
+	}
+	if (w->storm == STORM_RESUME && !w->st_reported) {
+		uint64_t now = now_ns();
+		if (!c->t_req) { /* the drop: stop chatting, count from here */
+			c->t_req = now;
+			w->killed = true;
+		}
+		if (c->attempts < o->attempts) {
+			c->attempts++;
+			double d = c->attempts == 1 ? o->spread * (rnd32(w) / 4294967296.0)
+						    : 0.1 * (c->attempts - 1);
+			c->t_due = now + (uint64_t)(d * 1e9);
+			c->resuming = true;
+			c->wait_reconnect = true;
+			w->st_waiting++;
+			if (no_handle)
+				c->closing = false;
+			return;
+		}
+	}
+	c->st_failed = true;
+	w->st_pending--;
+	if (w->r.st_failed++ < 5)
+		fprintf(stderr, "loadgen: connection %u: %s (%s)\n", c->g, why,
+			w->storm == STORM_JOIN ? "join storm" : "resume storm");
+}
+
+static void storm_reconnect(struct conn *c)
+{
+	c->wait_reconnect = false;
+	c->w->st_waiting--;
+	c->carry_n = 0;
+	conn_connect(c, c->w->o->port2);
+}
+
+/* s5: the joins of conns[st_next .. upto) */
+static void storm_join_send(struct worker *w, uint32_t upto)
+{
+	for (; w->st_next < upto; w->st_next++) {
+		struct conn *c = &w->conns[w->st_next];
+		if (!c->in_storm || c->state != C_READY)
+			continue; /* a conn lost since the upgrade is counted already */
+		c->state = C_JOINING;
+		c->t_req = now_ns();
+		send_join(c);
+	}
+}
+
+static void storm_finish(struct worker *w)
+{
+	struct result *r = &w->r;
+	uv_timer_stop(&w->storm_timer);
+	w->st_reported = true;
+	r->st_count_min = UINT64_MAX;
+	for (uint32_t i = 0; i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+		if (!c->in_storm)
+			continue;
+		r->st_clients++;
+		r->st_attempts += c->attempts == UINT8_MAX ? 1 : c->attempts;
+		if (w->storm == STORM_JOIN && c->t_req && (!r->st_first || c->t_req < r->st_first))
+			r->st_first = c->t_req;
+		if (w->storm == STORM_RESUME && c->t_req > w->t_kill && w->t_kill &&
+		    c->t_req - w->t_kill > r->st_drop_max)
+			r->st_drop_max = c->t_req - w->t_kill;
+		if (w->storm == STORM_RESUME && c->t_up > w->t_kill && w->t_kill) {
+			uint64_t up = (c->t_up - w->t_kill) / 1000u;
+			r->hist_up[hidx(up)]++;
+			if (up > r->st_up_max_us)
+				r->st_up_max_us = up;
+		}
+		if (!c->t_done) {
+			r->st_timeout += !c->st_failed;
+			continue;
+		}
+		uint64_t from = w->storm == STORM_JOIN ? c->t_req : w->t_kill;
+		uint64_t us = c->t_done > from ? (c->t_done - from) / 1000u : 0;
+		r->hist[hidx(us)]++;
+		if (us > r->lat_max_us)
+			r->lat_max_us = us;
+		if (c->t_done > r->st_last)
+			r->st_last = c->t_done;
+		if (c->known < r->st_count_min)
+			r->st_count_min = c->known;
+		if (c->known > r->st_count_max)
+			r->st_count_max = c->known;
+	}
+	if (w->storm == STORM_RESUME)
+		r->st_first = w->t_kill;
+	if (r->st_count_min == UINT64_MAX)
+		r->st_count_min = 0;
+	r->gen_cpu_ns = r->gen_cpu_max_ns = cpu_ns() - w->cpu0;
+	send_result(w);
+}
+
+/* Every ms: s5's joins when spread, s6's chat until the kill and its
+ * reconnects when due; done when every client has its answer (or gave
+ * up) and nothing arrived for 300 ms, or at the deadline. */
+static void storm_tick(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	const struct opts *o = w->o;
+	uint64_t now = now_ns();
+	if (w->storm == STORM_JOIN && w->st_next < w->nconns) {
+		double due = (double)(now - w->ts) / (o->spread * 1e9) * w->nconns + 1;
+		storm_join_send(w, due >= w->nconns ? w->nconns : (uint32_t)due);
+	}
+	if (w->storm == STORM_RESUME && !w->killed && w->nmy) {
+		uint64_t due = (uint64_t)((double)(now - w->ts) * w->msgs_per_ns);
+		for (; w->due_sent < due; w->due_sent++) {
+			room_send(w, w->my_rooms[w->room_cursor]);
+			w->room_cursor = (w->room_cursor + 1) % w->nmy;
+		}
+	}
+	for (uint32_t i = 0; w->st_waiting && i < w->nconns; i++) {
+		struct conn *c = &w->conns[i];
+		if (c->wait_reconnect && !c->closing && now >= c->t_due)
+			storm_reconnect(c);
+	}
+	bool settled = !w->st_pending && now - w->st_last_rx > 300000000u &&
+		       (w->storm == STORM_JOIN || w->t_kill);
+	if (settled || now > w->st_deadline)
+		storm_finish(w);
+}
+
+static void storm_start(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	w->st_last_rx = now_ns();
+	if (w->storm == STORM_JOIN && w->o->spread <= 0)
+		storm_join_send(w, w->nconns); /* all at once */
+	uv_timer_start(&w->storm_timer, storm_tick, 1, 1);
+}
+
 static void on_cmd(struct worker *w, const struct cmd *cm)
 {
 	const struct opts *o = w->o;
@@ -1449,6 +2031,31 @@ static void on_cmd(struct worker *w, const struct cmd *cm)
 		uv_timer_start(&w->end_timer, window_end, ms_until(cm->t_end), 0);
 		break;
 	}
+	case CMD_STORM:
+		memset(&w->r, 0, sizeof(w->r));
+		w->storm = o->join_storm ? STORM_JOIN : STORM_RESUME;
+		w->st_reported = w->killed = false;
+		w->t_kill = 0;
+		w->ts = cm->ts;
+		w->t0 = w->t_end = 0; /* no window: chat latencies are not recorded */
+		w->st_deadline = (o->resume_storm ? cm->t0 : cm->ts) +
+				 (uint64_t)(o->join_timeout * 1e9);
+		w->msgs_per_ns = (double)cm->rate / o->members *
+				 ((double)w->joined / w->total_conns) / 1e9;
+		w->due_sent = 0;
+		w->st_next = w->st_pending = 0;
+		for (uint32_t i = 0; i < w->nconns; i++) {
+			struct conn *c = &w->conns[i];
+			c->in_storm = c->state == C_READY;
+			w->st_pending += c->in_storm;
+		}
+		w->cpu0 = cpu_ns();
+		uv_timer_start(&w->start_timer, storm_start, ms_until(cm->ts), 0);
+		break;
+	case CMD_KILLED:
+		w->t_kill = cm->ts;
+		w->killed = true;
+		break;
 	default:
 		exit(0);
 	}
@@ -1527,8 +2134,8 @@ static void worker_run(const struct opts *o, char (*room_ids)[32], int p, int up
 	w->textlen = o->mode == MODE_FLOOR ? o->payload : o->size;
 	memset(w->text, 'x', w->textlen);
 	memcpy(w->text, "LAT:0000000000000000:00000000 ", MARKER_LEN + 1);
-	uv_timer_t *timers[] = {&w->join_timer, &w->start_timer, &w->mark_timer,
-				&w->end_timer, &w->tick_timer, &w->drain_timer};
+	uv_timer_t *timers[] = {&w->join_timer, &w->start_timer, &w->mark_timer, &w->end_timer,
+				&w->tick_timer, &w->drain_timer, &w->storm_timer};
 	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
 		uv_timer_init(&w->loop, timers[i]);
 		timers[i]->data = w;
@@ -1588,7 +2195,8 @@ static uint32_t connect_all(const struct opts *o, uint32_t n)
 		failed += rd.failed;
 	}
 	fprintf(stderr, "loadgen: %u of %u connected%s in %.2f s (%u failed)\n", joined, n,
-		o->mode != MODE_FLOOR && !o->no_join ? " and joined" : "", (double)(now_ns() - t) / 1e9, failed);
+		o->mode != MODE_FLOOR && !o->no_join && !o->join_storm ? " and joined" : "",
+		(double)(now_ns() - t) / 1e9, failed);
 	return joined;
 }
 
@@ -1812,6 +2420,222 @@ static void run_idle(const struct opts *o)
 	}
 }
 
+/* s5, s6: a worker's storm report into the sum (minima and maxima kept). */
+static void result_add(struct result *sum, const struct result *r)
+{
+	struct result prev = *sum;
+	uint64_t *a = (uint64_t *)sum;
+	const uint64_t *b = (const uint64_t *)r;
+	for (size_t k = 0; k < sizeof(*r) / sizeof(uint64_t); k++)
+		a[k] += b[k];
+#define KEEP_MAX(f) sum->f = prev.f > r->f ? prev.f : r->f
+	KEEP_MAX(gen_cpu_max_ns);
+	KEEP_MAX(lat_max_us);
+	KEEP_MAX(st_last);
+	KEEP_MAX(st_drop_max);
+	KEEP_MAX(st_count_max);
+	KEEP_MAX(st_up_max_us);
+#undef KEEP_MAX
+	sum->st_first = prev.st_first && (!r->st_first || prev.st_first < r->st_first)
+				? prev.st_first : r->st_first;
+	sum->st_count_min = prev.st_done && (!r->st_done || prev.st_count_min < r->st_count_min)
+				    ? prev.st_count_min : r->st_count_min;
+}
+
+/* s6: SIGKILL, only to a potluckd (its comm), never to anything else. */
+static int kill_instance(int pid)
+{
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	if (strcmp(comm, "potluckd")) {
+		fprintf(stderr, "loadgen: --kill-pid %d is \"%s\", not a potluckd\n", pid, comm);
+		return -1;
+	}
+	return kill(pid, SIGKILL);
+}
+
+/* s6: after the storm, every room as the second instance sees it: present
+ * members (a resumed member must not count twice) and how many are online. */
+static void rooms_on(const struct opts *o, char (*room_ids)[32], uint64_t *members,
+		     uint64_t *online, uint32_t *differ, uint32_t *unread)
+{
+	*members = *online = 0;
+	*differ = *unread = 0;
+	for (uint32_t i = 0; i < o->rooms; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/api/rooms/%s", room_ids[i]);
+		json_t *j = http_json(o, o->port2, "GET", path, NULL, "200");
+		json_t *m = j ? json_object_get(j, "members") : NULL;
+		if (!json_is_integer(m)) { /* B does not answer: do not wait 5 s per room */
+			*unread = o->rooms - i;
+			json_decref(j);
+			return;
+		}
+		uint64_t n = (uint64_t)json_integer_value(m);
+		*members += n;
+		*online += (uint64_t)json_integer_value(json_object_get(j, "online"));
+		*differ += n != o->members;
+		json_decref(j);
+	}
+}
+
+/* s5 (join storm) and s6 (resume storm): connect, then one storm, then its
+ * report. The server's CPU is read just before the storm (s6: at the kill)
+ * and once every worker has reported. */
+static void run_storm(const struct opts *o, char (*room_ids)[32], uint32_t total)
+{
+	uint64_t t = now_ns();
+	uint32_t ready = connect_all(o, total);
+	double setup_s = (double)(now_ns() - t) / 1e9;
+	if (!ready)
+		die("no client connected");
+	wait_quiet();
+	struct window wi;
+	memset(&wi, 0, sizeof(wi));
+	wi.have_srv = o->server_pid > 0;
+	struct cmd cm = {.type = CMD_STORM, .rate = o->resume_storm ? o->rates[0] : 0};
+	cm.ts = now_ns() + 200000000u;
+	cm.t0 = cm.ts + (uint64_t)(o->duration * 1e9); /* s6: the kill */
+	if (wi.have_srv && servers_stat(o, wi.pcpu0, wi.prss0, &wi.cpu0, &wi.rss0))
+		wi.have_srv = false;
+	wi.busy0 = machine_busy_ns();
+	broadcast(&cm);
+	uint64_t t_start = cm.ts;
+	if (o->resume_storm) {
+		sleep_until(cm.t0);
+		if (wi.have_srv && servers_stat(o, wi.pcpu0, wi.prss0, &wi.cpu0, &wi.rss0))
+			wi.have_srv = false;
+		wi.busy0 = machine_busy_ns();
+		t_start = now_ns();
+		if (kill_instance(o->kill_pid))
+			die("cannot kill --kill-pid");
+		struct cmd k = {.type = CMD_KILLED, .ts = t_start};
+		broadcast(&k);
+	}
+	struct result sum, r;
+	memset(&sum, 0, sizeof(sum));
+	uint64_t deadline = t_start + (uint64_t)((o->join_timeout + 15) * 1e9);
+	for (int i = 0; i < nkids; i++) {
+		if (read_full(kids[i].up, &r, sizeof(r), deadline))
+			die("a worker did not report its storm");
+		result_add(&sum, &r);
+	}
+	uint64_t t_end = now_ns();
+	wi.busy1 = machine_busy_ns();
+	if (wi.have_srv && servers_stat(o, wi.pcpu1, wi.prss1, &wi.cpu1, &wi.rss1))
+		wi.have_srv = false;
+	double srv_cpu = wi.have_srv ? (double)(wi.cpu1 - wi.cpu0) / 1e9 : 0;
+	double span = (double)(t_end - t_start) / 1e9;
+	double others = ((double)(wi.busy1 - wi.busy0) / 1e9 - srv_cpu -
+			 (double)sum.gen_cpu_ns / 1e9) / span;
+	if (others < 0)
+		others = 0;
+	char cpus[128] = "-", *cp = cpus;
+	for (int i = 0; wi.have_srv && i < o->nserver_pids; i++)
+		cp += snprintf(cp, sizeof(cpus) - (size_t)(cp - cpus), "%s%.3f", i ? "/" : "",
+			       (double)(wi.pcpu1[i] - wi.pcpu0[i]) / 1e9);
+	double total_ms =
+		sum.st_last > sum.st_first ? (double)(sum.st_last - sum.st_first) / 1e6 : 0;
+	double max_ms = (double)sum.lat_max_us / 1000.0;
+	double p50 = hpct(sum.hist, 0.5), p99 = hpct(sum.hist, 0.99);
+	p50 = p50 > max_ms ? max_ms : p50; /* a bucket's middle can pass the max */
+	p99 = p99 > max_ms ? max_ms : p99;
+	char spread_s[48] = "all joins sent at once";
+	if (o->spread > 0)
+		snprintf(spread_s, sizeof(spread_s), "joins spread over %.1f s", o->spread);
+	if (o->join_storm) {
+		/* every join announced to everyone who joined before it */
+		uint64_t events_exp = sum.st_done ? sum.st_done * (sum.st_done - 1) / 2 : 0;
+		printf("%s join storm: %u clients into one room (upgraded first: %u of %u in %.2f s), "
+		       "%s: %" PRIu64 " of %" PRIu64 " had their snapshot, the last %.0f ms after the "
+		       "first join request; join -> snapshot per client p50 %.1f p99 %.1f max %.1f ms; "
+		       "failed %" PRIu64 " (%" PRIu64 " error replies), no reply within %.0f s %" PRIu64
+		       "; members known at the end per client %" PRIu64 "-%" PRIu64 " (expected %" PRIu64
+		       "), joined events %" PRIu64 " (at most %" PRIu64 ", fewer when snapshots list later "
+		       "joiners); server CPU %.2f s, RSS %" PRIu64
+		       " -> %" PRIu64 " KiB; generator CPU %.2f s\n",
+		       o->label, total, ready, total, setup_s,
+		       spread_s,
+		       sum.st_done, sum.st_clients, total_ms, p50, p99, max_ms, sum.st_failed,
+		       sum.st_err_other + sum.st_err_token, o->join_timeout, sum.st_timeout,
+		       sum.st_count_min, sum.st_count_max, sum.st_done, sum.st_events, events_exp,
+		       srv_cpu, wi.rss0, wi.rss1, (double)sum.gen_cpu_ns / 1e9);
+		if (sum.st_early || sum.unparsed || sum.closed)
+			printf("  note: %" PRIu64 " events before a join's reply, %" PRIu64
+			       " unparsed, %" PRIu64 " closed after joining\n",
+			       sum.st_early, sum.unparsed, sum.closed);
+		printf("RESULT_STORM label=%s kind=join clients=%u connected=%u spread=%.2f ok=%" PRIu64
+		       " failed=%" PRIu64 " errors=%" PRIu64 " timeout=%" PRIu64 " total_ms=%.1f "
+		       "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f known_min=%" PRIu64 " known_max=%" PRIu64
+		       " events=%" PRIu64 " events_max=%" PRIu64 " early=%" PRIu64
+		       " srv_cpu=%.3f srv_cpus=%s rss0_kb=%" PRIu64 " rss1_kb=%" PRIu64
+		       " gen_cpu=%.3f other_core=%.2f\n",
+		       o->label, total, ready, o->spread, sum.st_done, sum.st_failed,
+		       sum.st_err_other + sum.st_err_token, sum.st_timeout, total_ms, p50, p99, max_ms,
+		       sum.st_count_min, sum.st_count_max, sum.st_events, events_exp, sum.st_early,
+		       srv_cpu, cpus, wi.rss0, wi.rss1, (double)sum.gen_cpu_ns / 1e9, others);
+	} else {
+		uint64_t members = 0, online = 0;
+		uint32_t differ = 0, unread = 0, differ2 = 0, unread2 = 0;
+		uint64_t members2 = 0, online2 = 0;
+		double up50 = hpct(sum.hist_up, 0.5);
+		rooms_on(o, room_ids, &members, &online, &differ, &unread);
+		if (o->recheck > 0) { /* after B has found A dead: nobody resumed is away */
+			sleep_until(t_start + (uint64_t)(o->recheck * 1e9));
+			rooms_on(o, room_ids, &members2, &online2, &differ2, &unread2);
+		}
+		printf("%s resume storm: %u clients in %u rooms of %u joined on instance A (%u of %u in "
+		       "%.2f s), chat at %" PRIu64 " deliveries/s for %.1f s (%" PRIu64 " messages), "
+		       "then SIGKILL: %" PRIu64 " of %" PRIu64 " resumed on B, the last %.0f ms after the "
+		       "kill; kill -> resumed per client p50 %.1f p99 %.1f max %.1f ms (drops seen "
+		       "within %.1f ms; kill -> upgraded on B p50 %.1f max %.1f ms); replay %" PRIu64 " (events announced %" PRIu64 ", received %" PRIu64
+		       "), snapshot %" PRIu64 "; failed %" PRIu64 " (invalid_token %" PRIu64
+		       ", other error replies %" PRIu64 "), no reply within %.0f s %" PRIu64
+		       ", attempts %" PRIu64 "; rooms on B: members %" PRIu64 " (expected %" PRIu64
+		       ", %u rooms differ, %u unread), online %" PRIu64 "; server CPU %.2f s (%s), "
+		       "generator CPU %.2f s\n",
+		       o->label, total, o->rooms, o->members, ready, total, setup_s, o->rates[0],
+		       o->duration, sum.sent_all, sum.st_done, sum.st_clients, total_ms, p50, p99,
+		       max_ms, (double)sum.st_drop_max / 1e6, up50, (double)sum.st_up_max_us / 1000.0,
+		       sum.st_replay, sum.st_replay_n,
+		       sum.st_replay_rx, sum.st_snapshot, sum.st_failed, sum.st_err_token,
+		       sum.st_err_other, o->join_timeout, sum.st_timeout, sum.st_attempts, members,
+		       (uint64_t)o->rooms * o->members, differ, unread, online, srv_cpu, cpus,
+		       (double)sum.gen_cpu_ns / 1e9);
+		if (o->recheck > 0)
+			printf("  %.0f s after the kill: members %" PRIu64 " (%u rooms differ, %u unread), "
+			       "online %" PRIu64 "\n", o->recheck, members2, differ2, unread2, online2);
+		if (sum.st_wrong_member || sum.unparsed || sum.closed || sum.errors)
+			printf("  note: %" PRIu64 " resumed as another member, %" PRIu64 " unparsed, %" PRIu64
+			       " closed after resuming, %" PRIu64 " other error replies\n",
+			       sum.st_wrong_member, sum.unparsed, sum.closed, sum.errors);
+		printf("RESULT_STORM label=%s kind=resume clients=%u connected=%u rooms=%u members=%u "
+		       "rate=%" PRIu64 " chats=%" PRIu64 " spread=%.2f ok=%" PRIu64 " failed=%" PRIu64
+		       " invalid_token=%" PRIu64 " errors=%" PRIu64 " timeout=%" PRIu64 " attempts=%" PRIu64
+		       " total_ms=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f drop_ms=%.2f up_p50_ms=%.2f"
+		       " up_max_ms=%.2f replay=%" PRIu64
+		       " replay_events=%" PRIu64 " replay_rx=%" PRIu64 " snapshot=%" PRIu64
+		       " wrong_member=%" PRIu64 " room_members=%" PRIu64 " room_online=%" PRIu64
+		       " rooms_differ=%u recheck_s=%.0f room_members2=%" PRIu64 " room_online2=%" PRIu64
+		       " rooms_differ2=%u srv_cpu=%.3f srv_cpus=%s gen_cpu=%.3f other_core=%.2f\n",
+		       o->label, total, ready, o->rooms, o->members, o->rates[0], sum.sent_all, o->spread,
+		       sum.st_done, sum.st_failed, sum.st_err_token, sum.st_err_other, sum.st_timeout,
+		       sum.st_attempts, total_ms, p50, p99, max_ms, (double)sum.st_drop_max / 1e6,
+		       up50, (double)sum.st_up_max_us / 1000.0, sum.st_replay, sum.st_replay_n,
+		       sum.st_replay_rx, sum.st_snapshot, sum.st_wrong_member, members, online, differ,
+		       o->recheck, members2, online2, differ2, srv_cpu, cpus,
+		       (double)sum.gen_cpu_ns / 1e9, others);
+	}
+	fflush(stdout);
+}
+
 static int parse_list(const char *s, uint64_t *out, int max)
 {
 	int n = 0;
@@ -1860,7 +2684,19 @@ static void usage(FILE *f)
 		"  --poll              s4: poll burst in one room of --members: member 0 joins as\n"
 		"                      facilitator, opens a single-choice prompt, all others answer\n"
 		"                      spread over --spread s (1); results frames per client and\n"
-		"                      last answer -> final tally at every client\n");
+		"                      last answer -> final tally at every client\n"
+		"  --join-storm N      s5: N clients upgrade first, then all join one room at once (or\n"
+		"                      spread over --spread s); first join request -> last snapshot,\n"
+		"                      join -> snapshot per client, server CPU, failures\n"
+		"  --resume-storm      s6: --rooms x --members join on --port, chat at the first of\n"
+		"                      --rates for --duration s, then loadgen SIGKILLs --kill-pid\n"
+		"                      (a potluckd) and every client resumes on --port2 (a second\n"
+		"                      instance on the same Redis), after a random delay within\n"
+		"                      --spread s (0); kill -> resumed per client, replay/snapshot\n"
+		"  --kill-pid PID      s6: the instance to kill (its comm must be potluckd)\n"
+		"  --attempts N        s6: connection attempts per client to resume (5)\n"
+		"  --recheck S         s6: look at the rooms on --port2 again S s after the kill\n"
+		"                      (once the dead instance is noticed, ~7 s): still all online?\n");
 }
 
 int main(int argc, char **argv)
@@ -1869,7 +2705,8 @@ int main(int argc, char **argv)
 		.host = "127.0.0.1", .port = 8080, .mode = MODE_POTLUCK, .rooms = 100,
 		.members = 20, .size = 100, .payload = 0, .duration = 10, .warmup = 1,
 		.drain = 5, .settle = 2, .join_timeout = 60, .window = 1, .procs = 1,
-		.sources = 4, .parallel = 256, .retries = 2, .label = "bench", .spread = 1,
+		.sources = 4, .parallel = 256, .retries = 2, .label = "bench", .spread = -1,
+		.attempts = 5,
 	};
 	o.rates[0] = 10000;
 	o.nrates = 1;
@@ -1882,6 +2719,8 @@ int main(int argc, char **argv)
 		{"procs", 1, 0, 'n'},    {"sources", 1, 0, 'a'},  {"parallel", 1, 0, 'c'},
 		{"join-timeout", 1, 0, 'j'}, {"label", 1, 0, 'l'}, {"no-join", 0, 0, 'N'}, {"retries", 1, 0, 'T'}, {"help", 0, 0, 'H'},
 		{"port2", 1, 0, '2'}, {"slow", 1, 0, 'z'}, {"poll", 0, 0, 'o'}, {"spread", 1, 0, 'e'},
+		{"join-storm", 1, 0, 'J'}, {"resume-storm", 0, 0, 'U'}, {"kill-pid", 1, 0, 'K'},
+		{"attempts", 1, 0, 'A'}, {"recheck", 1, 0, 'C'},
 		{0, 0, 0, 0},
 	};
 	int ch;
@@ -1920,6 +2759,11 @@ int main(int argc, char **argv)
 		case 'z': o.slow_pct = (uint32_t)atoi(optarg); break;
 		case 'o': o.poll = true; break;
 		case 'e': o.spread = atof(optarg); break;
+		case 'J': o.join_storm = (uint32_t)atoi(optarg); break;
+		case 'U': o.resume_storm = true; break;
+		case 'K': o.kill_pid = atoi(optarg); break;
+		case 'A': o.attempts = atoi(optarg); break;
+		case 'C': o.recheck = atof(optarg); break;
 		case 'n': o.procs = atoi(optarg); break;
 		case 'a': o.sources = atoi(optarg); break;
 		case 'c': o.parallel = atoi(optarg); break;
@@ -1941,6 +2785,17 @@ int main(int argc, char **argv)
 	    o.payload > 2000 || o.window < 1 || o.duration <= 0 || o.parallel < 1 ||
 	    o.sources < 0 || o.sources > 250)
 		die("bad arguments (see --help)");
+	if (o.spread < 0)
+		o.spread = o.poll ? 1 : 0; /* storms: all at once */
+	if (o.join_storm) {
+		if (o.mode != MODE_POTLUCK || o.nidle || o.poll || o.resume_storm || o.port2)
+			die("--join-storm: potluck mode, without --idle, --poll, --resume-storm, --port2");
+		o.rooms = 1;
+		o.members = o.join_storm;
+	}
+	if (o.resume_storm && (o.mode != MODE_POTLUCK || o.nidle || o.poll || !o.port2 ||
+			       o.kill_pid <= 0 || o.nrates < 1 || o.attempts < 1 || o.attempts > 100))
+		die("--resume-storm needs potluck mode, --port2, --kill-pid and one rate (no --idle, --poll)");
 	uint64_t total = 0;
 	if (o.no_join && !o.nidle)
 		die("--no-join goes with --idle");
@@ -2012,6 +2867,8 @@ int main(int argc, char **argv)
 	int rc = 0;
 	if (o.nidle) {
 		run_idle(&o);
+	} else if (o.join_storm || o.resume_storm) {
+		run_storm(&o, room_ids, (uint32_t)total);
 	} else {
 		if (connect_all(&o, (uint32_t)total) < total)
 			die("not every client joined");

@@ -27,6 +27,19 @@
 #        a facilitator; a single-choice prompt, every member answers, spread
 #        evenly over 1 s; results frames per client and the time from the
 #        last answer sent to the final tally at every client
+#   s5   join storm: BENCH_JOIN (5000) clients upgrade first, then all join
+#        one room at once (or spread over BENCH_JOIN_SPREAD s); first join
+#        request -> last snapshot, join -> snapshot per client, the
+#        server's CPU, failures, and whether every client ends up knowing
+#        every member (snapshot + joined events)
+#   s6   resume storm: BENCH_RESUME_ROOMS x BENCH_RESUME_MEMBERS (250 x 20)
+#        join instance A of a pair on one redis-server (as s3), chat at
+#        BENCH_RESUME_RATE deliveries/s (2000) for 2 s, then loadgen
+#        SIGKILLs A and every client resumes on B (reconnects spread over
+#        BENCH_RESUME_SPREAD s, 0); kill -> last resumed, per client, replay
+#        or snapshot, failures, present/online members per room on B
+#        afterwards and again BENCH_RESUME_RECHECK s (10) after the kill,
+#        once B has noticed that A is gone; B's and Redis's CPU
 #   s7   slow readers: BENCH_ROOMS x BENCH_MEMBERS at BENCH_S7_RATE (20000)
 #        deliveries/s, a window with everyone reading, then one in which
 #        BENCH_SLOW % (1) of the members stop reading; the others' latency,
@@ -38,8 +51,13 @@
 #        node process, WebSocket transport, no deflate; needs `npm ci`),
 #        and its idle memory per connection at BENCH_IDLE like s1; the
 #        table adds potluck / Socket.IO ratios
+#   sio3 Socket.IO across two instances: s3's broadcast (BENCH_SIO3_RATES,
+#        default BENCH_S3_RATES) through two Socket.IO servers on
+#        @socket.io/redis-adapter and one redis-server; the table adds
+#        s3 / sio3 ratios
 #
-# BENCH_SCENARIOS picks scenarios (default: all, "s2 big s1 s3 s4 s7 sio").
+# BENCH_SCENARIOS picks scenarios (default: all,
+# "s2 big s1 s3 s4 s5 s6 s7 sio sio3").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -63,13 +81,21 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
-SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s4 s7 sio}
+SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s4 s5 s6 s7 sio sio3}
 SIO_RATES=${BENCH_SIO_RATES:-$RATES}
 NODE=${NODE:-node}
 S3_RATES=${BENCH_S3_RATES:-10000,40000}
 POLL=${BENCH_POLL:-1000}
 S7_RATE=${BENCH_S7_RATE:-20000}
 SLOW=${BENCH_SLOW:-1}
+JOIN=${BENCH_JOIN:-5000}
+JOIN_SPREAD=${BENCH_JOIN_SPREAD:-0}
+RESUME_ROOMS=${BENCH_RESUME_ROOMS:-250}
+RESUME_MEMBERS=${BENCH_RESUME_MEMBERS:-20}
+RESUME_RATE=${BENCH_RESUME_RATE:-2000}
+RESUME_SPREAD=${BENCH_RESUME_SPREAD:-0}
+RESUME_RECHECK=${BENCH_RESUME_RECHECK:-10}
+SIO3_RATES=${BENCH_SIO3_RATES:-$S3_RATES}
 
 # The table: per scenario and rate, the median [min-max] over the runs of
 # the windows that other work did not disturb (all of them, marked, when
@@ -90,7 +116,7 @@ function med(s,   a, n) {
 function fmt(v) { return (v >= 100) ? sprintf("%.0f", v) : sprintf("%.2f", v) }
 function add(k, f, v) { V[k, f] = (V[k, f] == "" ? v : V[k, f] " " v) }
 function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, "="); F[kv[1]] = kv[2] } }
-/^RESULT / && $2 != "label=s3" && $2 != "label=s7" {
+/^RESULT / && $2 != "label=s3" && $2 != "label=s7" && $2 != "label=sio3" {
 	fields()
 	k = F["label"] SUBSEP F["rate"]
 	if (!(k in seen)) {
@@ -116,7 +142,34 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 	S3[ns3] = sprintf("s3   rate %s: %s deliveries/s, %s per CPU-s of both servers + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
 	                  F["rate"], F["dps"], F["dpcs"], F["srv_cpu"], sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"],
 	                  F["p999_ms"], F["lost"], (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
-	S3r[ns3] = F["rate"]; S3d[ns3] = F["dpcs"]
+	S3r[ns3] = F["rate"]; S3d[ns3] = F["dpcs"]; S3p[ns3] = F["p99_ms"]
+}
+/^RESULT / && $2 == "label=sio3" {
+	fields(); split(F["srv_cpus"], sc, "/")
+	nsio3++
+	SIO3[nsio3] = sprintf("sio3 rate %s: %s deliveries/s, %s per CPU-s of both Socket.IO servers + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
+	                      F["rate"], F["dps"], F["dpcs"], F["srv_cpu"], sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"],
+	                      F["p999_ms"], F["lost"], (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
+	SIO3r[nsio3] = F["rate"]; SIO3d[nsio3] = F["dpcs"]; SIO3p[nsio3] = F["p99_ms"]
+}
+/^RESULT_STORM / && $3 == "kind=join" {
+	fields()
+	nst++
+	ST[nst] = sprintf("%-4s join storm, %s clients into one room (%s): %s had their snapshot, the last %s ms after the first join; join -> snapshot p50 %s / p99 %s / max %s ms; failed %s, no reply %s; server CPU %s s; members known per client %s-%s, joined events %s (at most %s)%s",
+	                  F["label"], F["clients"], (F["spread"] + 0 > 0) ? "joins over " F["spread"] " s" : "all at once",
+	                  F["ok"], F["total_ms"], F["p50_ms"], F["p99_ms"], F["max_ms"], F["failed"] + (F["clients"] - F["connected"]),
+	                  F["timeout"], F["srv_cpu"], F["known_min"], F["known_max"], F["events"], F["events_max"],
+	                  (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
+}
+/^RESULT_STORM / && $3 == "kind=resume" {
+	fields(); split(F["srv_cpus"], sc, "/")
+	nst++
+	ST[nst] = sprintf("%-4s resume storm, %s x %s, kill -> resumed: %s of %s, the last %s ms after the kill (upgraded on B: p50 %s / max %s ms); per client p50 %s / p99 %s / max %s ms; failed %s (invalid_token %s), no reply %s; replay %s (%s events, %s received), snapshot %s; members on B %s, online %s (%s rooms differ)%s; CPU s: B %s, Redis %s%s",
+	                  F["label"], F["rooms"], F["members"], F["ok"], F["connected"], F["total_ms"], F["up_p50_ms"], F["up_max_ms"],
+	                  F["p50_ms"], F["p99_ms"], F["max_ms"], F["failed"], F["invalid_token"], F["timeout"], F["replay"],
+	                  F["replay_events"], F["replay_rx"], F["snapshot"], F["room_members"], F["room_online"], F["rooms_differ"],
+	                  (F["recheck_s"] + 0 > 0) ? sprintf(", %s s after the kill %s and %s", F["recheck_s"], F["room_members2"], F["room_online2"]) : "",
+	                  sc[1], sc[2], (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
 }
 /^RESULT / && $2 == "label=s7" {
 	fields()
@@ -176,7 +229,13 @@ END {
 		one = medv(V["s2" SUBSEP S3r[i], pick("s2" SUBSEP S3r[i], "potluck") "dpcs"])
 		printf "%s%s\n", S3[i], (one > 0 ? sprintf("; %.0f%% of one instance (s2)", 100 * S3d[i] / one) : "")
 	}
+	for (i = 1; i <= nsio3; i++) {
+		s3d = 0; s3p = 0
+		for (j = 1; j <= ns3; j++) if (S3r[j] == SIO3r[i]) { s3d = S3d[j]; s3p = S3p[j] }
+		printf "%s%s\n", SIO3[i], (s3d > 0 && SIO3d[i] > 0 ? sprintf("; potluck (s3) / Socket.IO (sio3): %.2fx per CPU-s, p99 %.2f / %.2f ms", s3d / SIO3d[i], s3p, SIO3p[i]) : "")
+	}
 	for (i = 1; i <= np; i++) print PL[i]
+	for (i = 1; i <= nst; i++) print ST[i]
 	for (i = 1; i <= ns7; i++) print S7[i]
 }' "$1"
 }
@@ -308,9 +367,10 @@ start_floor() {
 
 # The reference Socket.IO 4 server (s2's usual alternative); $srv is node's
 # own pid ($! of a simple command), so /proc shows its CPU and RSS.
+# start_sio [extra flags, e.g. --redis URL]
 start_sio() {
 	port=$(free_port)
-	"$NODE" tests/bench/peers/socketio-server.mjs --host 127.0.0.1 --port "$port" \
+	"$NODE" tests/bench/peers/socketio-server.mjs --host 127.0.0.1 --port "$port" "$@" \
 		2>>"$out/socketio.log" &
 	srv=$!
 	wait_listen
@@ -368,6 +428,30 @@ across() {
 	stop_redis
 }
 
+# s5: $JOIN clients upgrade, then join one room at once; 8 source
+# addresses, a generator process per 5,000 clients (descriptor limit)
+join_storm() {
+	start_potluck
+	loadgen --mode potluck --label s5 --join-storm "$JOIN" --spread "$JOIN_SPREAD" \
+		--sources 8 --procs "$(((JOIN + 4999) / 5000))"
+	stop_server
+}
+
+# s6: join on A ($srv, $port), loadgen kills A, everyone resumes on B
+# ($srv2, $port2); CPU of B and Redis
+resume_storm() {
+	start_redis
+	start_pair
+	pids="$srv2,$redis"
+	loadgen --mode potluck --label s6 --resume-storm --rooms "$RESUME_ROOMS" \
+		--members "$RESUME_MEMBERS" --rates "$RESUME_RATE" --duration 2 \
+		--spread "$RESUME_SPREAD" --recheck "$RESUME_RECHECK" --kill-pid "$srv" \
+		--port2 "$port2" --sources 8
+	pids=
+	stop_pair
+	stop_redis
+}
+
 # s4: one room, a facilitator and $POLL members answering within 1 s
 poll() {
 	start_potluck
@@ -397,6 +481,24 @@ sio() {
 	start_sio
 	loadgen --mode socketio --label sio --members 20 --idle "$IDLE"
 	stop_server
+}
+
+# sio3: s3's broadcast through two Socket.IO servers on one Redis
+sio_across() {
+	if [ ! -d node_modules/@socket.io/redis-adapter ] || ! "$NODE" --version >/dev/null 2>&1; then
+		echo "bench: sio3 needs node and node_modules (npm ci); skipped" >&2
+		return
+	fi
+	start_redis
+	start_sio --redis "redis://127.0.0.1:$rport"
+	port2=$port srv2=$srv
+	start_sio --redis "redis://127.0.0.1:$rport"
+	pids="$srv,$srv2,$redis"
+	loadgen --mode socketio --label sio3 --rooms "$ROOMS" --members "$MEMBERS" --size "$SIZE" \
+		--rates "$SIO3_RATES" --duration "$DUR" --port2 "$port2"
+	pids=
+	stop_pair
+	stop_redis
 }
 
 has() {
@@ -429,6 +531,14 @@ while [ "$run" -le "$RUNS" ]; do
 		echo "-- s4: poll burst, $POLL answers within 1 s"
 		poll
 	fi
+	if has s5; then
+		echo "-- s5: join storm, $JOIN clients into one room"
+		join_storm
+	fi
+	if has s6; then
+		echo "-- s6: resume storm, $RESUME_ROOMS rooms x $RESUME_MEMBERS, instance A killed, resumed on B"
+		resume_storm
+	fi
 	if has s7; then
 		echo "-- s7: slow readers ($SLOW %), $ROOMS rooms x $MEMBERS at $S7_RATE/s"
 		slow
@@ -436,6 +546,10 @@ while [ "$run" -le "$RUNS" ]; do
 	if has sio; then
 		echo "-- sio: Socket.IO 4 reference server, $ROOMS rooms x $MEMBERS, and idle memory"
 		sio
+	fi
+	if has sio3; then
+		echo "-- sio3: Socket.IO 4 across two instances and Redis, $ROOMS rooms x $MEMBERS"
+		sio_across
 	fi
 	run=$((run + 1))
 done
