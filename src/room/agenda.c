@@ -42,7 +42,7 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 	for (unsigned i = 0; i < c->nopts; i++) {
 		struct util_text v;
 		if (util_text_scan(c->opts[i].p, c->opts[i].n, false, &v))
-			return PL_EUTF8;
+			goto bad_utf8;
 		size_t n = v.len;
 		const char *t = c->opts[i].p + v.start;
 		if (!n || v.control || c->nums[i] < 1 || c->nums[i] > 600)
@@ -70,6 +70,9 @@ static int set_agenda(struct room *r, int64_t ts, const struct room_cmd *c)
 	room__agenda_free(r);
 	r->agenda = a;
 	return 0;
+bad_utf8:
+	free_segments(&a);
+	return PL_EUTF8;
 bad:
 	free_segments(&a);
 	return PL_EBADREQ;
