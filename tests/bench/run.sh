@@ -136,21 +136,14 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 	                 F["final_p99_ms"], F["final_max_ms"], F["frames_min"], F["frames_max"], F["frames_mean"],
 	                 (F["errors"] + F["closed"] > 0) ? sprintf(" (%s errors, %s closed)", F["errors"], F["closed"]) : "")
 }
-/^RESULT / && $2 == "label=s3" {
+/^RESULT / && ($2 == "label=s3" || $2 == "label=sio3") {
 	fields(); split(F["srv_cpus"], sc, "/")
-	ns3++
-	S3[ns3] = sprintf("s3   rate %s: %s deliveries/s, %s per CPU-s of both servers + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
-	                  F["rate"], F["dps"], F["dpcs"], F["srv_cpu"], sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"],
-	                  F["p999_ms"], F["lost"], (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
-	S3r[ns3] = F["rate"]; S3d[ns3] = F["dpcs"]; S3p[ns3] = F["p99_ms"]
-}
-/^RESULT / && $2 == "label=sio3" {
-	fields(); split(F["srv_cpus"], sc, "/")
-	nsio3++
-	SIO3[nsio3] = sprintf("sio3 rate %s: %s deliveries/s, %s per CPU-s of both Socket.IO servers + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
-	                      F["rate"], F["dps"], F["dpcs"], F["srv_cpu"], sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"],
-	                      F["p999_ms"], F["lost"], (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
-	SIO3r[nsio3] = F["rate"]; SIO3d[nsio3] = F["dpcs"]; SIO3p[nsio3] = F["p99_ms"]
+	L = F["label"]; n = ++NX[L]
+	X[L, n] = sprintf("%-4s rate %s: %s deliveries/s, %s per CPU-s of both %s + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
+	                  L, F["rate"], F["dps"], F["dpcs"], (L == "s3" ? "servers" : "Socket.IO servers"), F["srv_cpu"],
+	                  sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"], F["p999_ms"], F["lost"],
+	                  (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
+	Xr[L, n] = F["rate"]; Xd[L, n] = F["dpcs"]; Xp[L, n] = F["p99_ms"]
 }
 /^RESULT_STORM / && $3 == "kind=join" {
 	fields()
@@ -225,14 +218,14 @@ END {
 		if (ipot[ik] > 0 && isio[ik] > 0)
 			printf "sio  idle memory per connection (%s -> %s): potluck %.0f / Socket.IO %.0f bytes = %.2fx\n",
 			       substr(ik, 1, index(ik, " ") - 1), substr(ik, index(ik, " ") + 1), ipot[ik], isio[ik], ipot[ik] / isio[ik]
-	for (i = 1; i <= ns3; i++) {
-		one = medv(V["s2" SUBSEP S3r[i], pick("s2" SUBSEP S3r[i], "potluck") "dpcs"])
-		printf "%s%s\n", S3[i], (one > 0 ? sprintf("; %.0f%% of one instance (s2)", 100 * S3d[i] / one) : "")
+	for (i = 1; i <= NX["s3"]; i++) {
+		one = medv(V["s2" SUBSEP Xr["s3", i], pick("s2" SUBSEP Xr["s3", i], "potluck") "dpcs"])
+		printf "%s%s\n", X["s3", i], (one > 0 ? sprintf("; %.0f%% of one instance (s2)", 100 * Xd["s3", i] / one) : "")
 	}
-	for (i = 1; i <= nsio3; i++) {
+	for (i = 1; i <= NX["sio3"]; i++) {
 		s3d = 0; s3p = 0
-		for (j = 1; j <= ns3; j++) if (S3r[j] == SIO3r[i]) { s3d = S3d[j]; s3p = S3p[j] }
-		printf "%s%s\n", SIO3[i], (s3d > 0 && SIO3d[i] > 0 ? sprintf("; potluck (s3) / Socket.IO (sio3): %.2fx per CPU-s, p99 %.2f / %.2f ms", s3d / SIO3d[i], s3p, SIO3p[i]) : "")
+		for (j = 1; j <= NX["s3"]; j++) if (Xr["s3", j] == Xr["sio3", i]) { s3d = Xd["s3", j]; s3p = Xp["s3", j] }
+		printf "%s%s\n", X["sio3", i], (s3d > 0 && Xd["sio3", i] > 0 ? sprintf("; potluck (s3) / Socket.IO (sio3): %.2fx per CPU-s, p99 %.2f / %.2f ms", s3d / Xd["sio3", i], s3p, Xp["sio3", i]) : "")
 	}
 	for (i = 1; i <= np; i++) print PL[i]
 	for (i = 1; i <= nst; i++) print ST[i]
