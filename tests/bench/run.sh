@@ -23,6 +23,8 @@
 #        starts on a free loopback port (no persistence) and stops; members
 #        of each room alternate between the instances; CPU is that of both
 #        servers and Redis together (Redis's alone: the third of srv_cpus=)
+#   s3big the same in one room of BENCH_BIG (1000) at BENCH_BIG_RATES,
+#        beside big
 #   s4   poll burst: one room of BENCH_POLL answering members (1000) plus
 #        a facilitator; a single-choice prompt, every member answers, spread
 #        evenly over 1 s; results frames per client and the time from the
@@ -57,7 +59,7 @@
 #        s3 / sio3 ratios
 #
 # BENCH_SCENARIOS picks scenarios (default: all,
-# "s2 big s1 s3 s4 s5 s6 s7 sio sio3").
+# "s2 big s1 s3 s3big s4 s5 s6 s7 sio sio3").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -81,7 +83,7 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
-SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s4 s5 s6 s7 sio sio3}
+SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s3big s4 s5 s6 s7 sio sio3}
 SIO_RATES=${BENCH_SIO_RATES:-$RATES}
 NODE=${NODE:-node}
 S3_RATES=${BENCH_S3_RATES:-10000,40000}
@@ -116,7 +118,7 @@ function med(s,   a, n) {
 function fmt(v) { return (v >= 100) ? sprintf("%.0f", v) : sprintf("%.2f", v) }
 function add(k, f, v) { V[k, f] = (V[k, f] == "" ? v : V[k, f] " " v) }
 function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, "="); F[kv[1]] = kv[2] } }
-/^RESULT / && $2 != "label=s3" && $2 != "label=s7" && $2 != "label=sio3" {
+/^RESULT / && $2 != "label=s3" && $2 != "label=s3big" && $2 != "label=s7" && $2 != "label=sio3" {
 	fields()
 	k = F["label"] SUBSEP F["rate"]
 	if (!(k in seen)) {
@@ -136,11 +138,11 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 	                 F["final_p99_ms"], F["final_max_ms"], F["frames_min"], F["frames_max"], F["frames_mean"],
 	                 (F["errors"] + F["closed"] > 0) ? sprintf(" (%s errors, %s closed)", F["errors"], F["closed"]) : "")
 }
-/^RESULT / && ($2 == "label=s3" || $2 == "label=sio3") {
+/^RESULT / && ($2 == "label=s3" || $2 == "label=s3big" || $2 == "label=sio3") {
 	fields(); split(F["srv_cpus"], sc, "/")
 	L = F["label"]; n = ++NX[L]
 	X[L, n] = sprintf("%-4s rate %s: %s deliveries/s, %s per CPU-s of both %s + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
-	                  L, F["rate"], F["dps"], F["dpcs"], (L == "s3" ? "servers" : "Socket.IO servers"), F["srv_cpu"],
+	                  L, F["rate"], F["dps"], F["dpcs"], (L == "sio3" ? "Socket.IO servers" : "servers"), F["srv_cpu"],
 	                  sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"], F["p999_ms"], F["lost"],
 	                  (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
 	Xr[L, n] = F["rate"]; Xd[L, n] = F["dpcs"]; Xp[L, n] = F["p99_ms"]
@@ -218,9 +220,13 @@ END {
 		if (ipot[ik] > 0 && isio[ik] > 0)
 			printf "sio  idle memory per connection (%s -> %s): potluck %.0f / Socket.IO %.0f bytes = %.2fx\n",
 			       substr(ik, 1, index(ik, " ") - 1), substr(ik, index(ik, " ") + 1), ipot[ik], isio[ik], ipot[ik] / isio[ik]
-	for (i = 1; i <= NX["s3"]; i++) {
-		one = medv(V["s2" SUBSEP Xr["s3", i], pick("s2" SUBSEP Xr["s3", i], "potluck") "dpcs"])
-		printf "%s%s\n", X["s3", i], (one > 0 ? sprintf("; %.0f%% of one instance (s2)", 100 * Xd["s3", i] / one) : "")
+	split("s3 s2 s3big big", pair, " ")
+	for (q = 1; q <= 3; q += 2) {
+		L = pair[q]; ref = pair[q + 1]
+		for (i = 1; i <= NX[L]; i++) {
+			one = medv(V[ref SUBSEP Xr[L, i], pick(ref SUBSEP Xr[L, i], "potluck") "dpcs"])
+			printf "%s%s\n", X[L, i], (one > 0 ? sprintf("; %.0f%% of one instance (%s)", 100 * Xd[L, i] / one, ref) : "")
+		}
 	}
 	for (i = 1; i <= NX["sio3"]; i++) {
 		s3d = 0; s3p = 0
@@ -409,13 +415,14 @@ idle() {
 	stop_server
 }
 
-# s3: the same broadcast as s2, members split over two instances and Redis
+# across LABEL ROOMS MEMBERS RATES: s3 (s2's broadcast) or s3big (big's),
+# members split over two instances and Redis
 across() {
 	start_redis
 	start_pair
 	pids="$srv,$srv2,$redis"
-	loadgen --mode potluck --label s3 --rooms "$ROOMS" --members "$MEMBERS" --size "$SIZE" \
-		--rates "$S3_RATES" --duration "$DUR" --port2 "$port2"
+	loadgen --mode potluck --label "$1" --rooms "$2" --members "$3" --size "$SIZE" \
+		--rates "$4" --duration "$DUR" --port2 "$port2"
 	pids=
 	stop_pair
 	stop_redis
@@ -518,7 +525,11 @@ while [ "$run" -le "$RUNS" ]; do
 	fi
 	if has s3; then
 		echo "-- s3: across two instances and Redis, $ROOMS rooms x $MEMBERS"
-		across
+		across s3 "$ROOMS" "$MEMBERS" "$S3_RATES"
+	fi
+	if has s3big; then
+		echo "-- s3big: across two instances and Redis, one room of $BIG"
+		across s3big 1 "$BIG" "$BIG_RATES"
 	fi
 	if has s4; then
 		echo "-- s4: poll burst, $POLL answers within 1 s"
