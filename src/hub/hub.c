@@ -265,13 +265,11 @@ static void flush_later(struct hub_room *hr)
 
 const struct buf *hub__snapshot(struct hub_room *hr)
 {
-	if (hr->has_snap && hr->snap_seq == hr->room.seq)
+	if (hr->snap.mem && hr->snap_seq == hr->room.seq) /* one is kept */
 		return &hr->snap;
 	buf_deinit(&hr->snap);
-	hr->has_snap = false;
 	if (wire_snapshot(&hr->room, &hr->snap))
 		return NULL;
-	hr->has_snap = true;
 	hr->snap_seq = hr->room.seq;
 	flush_later(hr); /* kept until the iteration ends */
 	return &hr->snap;
@@ -463,7 +461,6 @@ void hub_flush(struct hub *h)
 			free(p);
 		}
 		buf_deinit(&hr->snap);
-		hr->has_snap = false;
 	}
 }
 

@@ -77,7 +77,6 @@ struct hub_room {
 	struct pending *joined;   /* applied joins, answered together by hub_flush */
 	struct buf snap;          /* the snapshot at snap_seq, for this iteration's */
 	uint64_t snap_seq;        /* joins and resumes (hub__snapshot) */
-	bool has_snap;
 	bool on_flush;            /* on the hub's flush list */
 	struct hub_room *flush_next;
 	struct grace *graces;

@@ -17,7 +17,8 @@ struct conn {
 	struct net *net;
 	struct lws *wsi;
 	struct conn *prev, *next; /* every WebSocket connection */
-	uint8_t *rx;              /* message being reassembled (heap, or NULL) */
+	uint8_t *rx;              /* message being reassembled (heap, or NULL); not
+	                           * a struct buf: 16 bytes less per connection */
 	uint32_t rx_len, rx_cap;
 	struct frame **q;         /* outbound ring of frame references: inl, */
 	struct frame *inl[4];     /* ... or on the heap once more are waiting */

@@ -718,17 +718,29 @@ static size_t mp_u64(uint8_t *p, uint64_t v)
 	return 9;
 }
 
+/* A request's head: a map of nkeys keys, t and id (a uint32) among them. */
+static size_t mp_req(uint8_t *p, unsigned nkeys, const char *t, uint32_t id)
+{
+	size_t n = 0;
+	p[n++] = (uint8_t)(0x80 | nkeys);
+	n += mp_str(p + n, "t", 1);
+	n += mp_str(p + n, t, strlen(t));
+	n += mp_str(p + n, "id", 2);
+	p[n++] = 0xce;
+	p[n++] = (uint8_t)(id >> 24);
+	p[n++] = (uint8_t)(id >> 16);
+	p[n++] = (uint8_t)(id >> 8);
+	p[n++] = (uint8_t)id;
+	return n;
+}
+
 /* s6: re-attach on the other instance with what the join gave */
 static void send_resume(struct conn *c)
 {
 	uint8_t p[256];
 	size_t n = 0;
 	const char *room = c->w->room_ids[c->room];
-	p[n++] = 0x86;
-	n += mp_str(p + n, "t", 1);
-	n += mp_str(p + n, "resume", 6);
-	n += mp_str(p + n, "id", 2);
-	n += mp_u64(p + n, ++c->next_id);
+	n += mp_req(p, 6, "resume", ++c->next_id);
 	n += mp_str(p + n, "room", 4);
 	n += mp_str(p + n, room, strlen(room));
 	n += mp_str(p + n, "member", 6);
@@ -749,11 +761,7 @@ static void send_join(struct conn *c)
 	int nl = snprintf(name, sizeof(name), "m%u", c->g);
 	const char *room = c->w->room_ids[c->room];
 	bool fac = c->w->o->poll && c->g == 0; /* s4: the facilitator */
-	p[n++] = fac ? 0x85 : 0x84;
-	n += mp_str(p + n, "t", 1);
-	n += mp_str(p + n, "join", 4);
-	n += mp_str(p + n, "id", 2);
-	p[n++] = 0x01;
+	n += mp_req(p, fac ? 5 : 4, "join", 1);
 	n += mp_str(p + n, "room", 4);
 	n += mp_str(p + n, room, strlen(room));
 	n += mp_str(p + n, "name", 4);
@@ -770,16 +778,7 @@ static void send_prompt(struct conn *c)
 {
 	uint8_t p[256];
 	size_t n = 0;
-	uint32_t id = ++c->next_id;
-	p[n++] = 0x85;
-	n += mp_str(p + n, "t", 1);
-	n += mp_str(p + n, "prompt", 6);
-	n += mp_str(p + n, "id", 2);
-	p[n++] = 0xce;
-	p[n++] = (uint8_t)(id >> 24);
-	p[n++] = (uint8_t)(id >> 16);
-	p[n++] = (uint8_t)(id >> 8);
-	p[n++] = (uint8_t)id;
+	n += mp_req(p, 5, "prompt", ++c->next_id);
 	n += mp_str(p + n, "kind", 4);
 	n += mp_str(p + n, "single", 6);
 	n += mp_str(p + n, "question", 8);
@@ -797,16 +796,7 @@ static void send_answer(struct conn *c, uint64_t prompt)
 {
 	uint8_t p[64];
 	size_t n = 0;
-	uint32_t id = ++c->next_id;
-	p[n++] = 0x84;
-	n += mp_str(p + n, "t", 1);
-	n += mp_str(p + n, "answer", 6);
-	n += mp_str(p + n, "id", 2);
-	p[n++] = 0xce;
-	p[n++] = (uint8_t)(id >> 24);
-	p[n++] = (uint8_t)(id >> 16);
-	p[n++] = (uint8_t)(id >> 8);
-	p[n++] = (uint8_t)id;
+	n += mp_req(p, 4, "answer", ++c->next_id);
 	n += mp_str(p + n, "prompt", 6);
 	p[n++] = 0xcf;
 	for (int i = 7; i >= 0; i--)
@@ -1087,16 +1077,7 @@ static void send_chat(struct conn *c)
 	} else {
 		uint8_t p[2100];
 		size_t n = 0;
-		uint32_t id = ++c->next_id;
-		p[n++] = 0x83;
-		n += mp_str(p + n, "t", 1);
-		n += mp_str(p + n, "chat", 4);
-		n += mp_str(p + n, "id", 2);
-		p[n++] = 0xce;
-		p[n++] = (uint8_t)(id >> 24);
-		p[n++] = (uint8_t)(id >> 16);
-		p[n++] = (uint8_t)(id >> 8);
-		p[n++] = (uint8_t)id;
+		n += mp_req(p, 3, "chat", ++c->next_id);
 		n += mp_str(p + n, "text", 4);
 		n += mp_str(p + n, (const char *)text, w->textlen);
 		conn_send_frame(c, 0x2, p, n);
