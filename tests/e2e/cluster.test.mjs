@@ -109,7 +109,9 @@ const members = (page) => page.getByTestId('member-list').getByTestId('member');
 const messages = (page) => page.getByTestId('chat-log').getByTestId('chat-message').locator('.text');
 
 async function joinRoom(page, url, name) {
-  await page.goto(url);
+  // nginx balances by least_conn over HTTP requests too: with the page's own
+  // requests finished, the WebSocket opened by join is the only one in flight
+  await page.goto(url, { waitUntil: 'networkidle' });
   await page.getByTestId('name-input').fill(name);
   await page.getByTestId('join-button').click();
   await members(page).filter({ hasText: name }).waitFor();
