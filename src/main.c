@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
+	/* A fixed threshold: big frames (a snapshot of a room of thousands)
+	 * are mapped and go back to the system once sent. glibc's sliding
+	 * one would move them into the heap after the first, where a join
+	 * storm left a gigabyte that was never returned. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (uv_loop_init(&s.loop))
 		return 1;
 	s.log = s.cfg.redis ? log_redislog_new(&s.loop, s.cfg.redis)

@@ -41,6 +41,7 @@ static void q_clear(struct conn *c)
 		c->q_head = (c->q_head + 1) % c->q_cap;
 		c->q_n--;
 	}
+	c->q_off = 0;
 	c->q_bytes = 0;
 }
 
@@ -131,53 +132,79 @@ const struct hub_io net_hub_io = {
 	.close = hub_close,
 };
 
-/* Writes as much of the queue as one scratch buffer holds, in one write. */
-static int conn_write(struct conn *c)
+/* Drops the n frames at the head of the queue, all of them written. */
+static void q_pop(struct conn *c, uint32_t n)
 {
-	struct net *n = c->net;
-	if (!c->q_n)
-		return 0;
-	struct frame *first = c->q[c->q_head];
-	const uint8_t *p;
-	size_t len = 0;
-	uint32_t taken = 0;
-	if (c->q_n == 1 || first->len > NET_SCRATCH) {
-		p = first->data; /* FRAME_HEADROOM leaves LWS_PRE in front */
-		len = first->len;
-		taken = 1;
-	} else {
-		uint8_t *dst = n->scratch + LWS_PRE;
-		while (taken < c->q_n) {
-			struct frame *f = c->q[(c->q_head + taken) % c->q_cap];
-			if (len + f->len > NET_SCRATCH)
-				break;
-			memcpy(dst + len, f->data, f->len);
-			len += f->len;
-			taken++;
-		}
-		p = dst;
-	}
-	int w = lws_write(c->wsi, (unsigned char *)p, len, LWS_WRITE_RAW);
-	n->stats.writes++;
-	n->stats.bytes += len;
-	for (uint32_t i = 0; i < taken; i++) {
-		struct frame *f = c->q[c->q_head];
-		c->q_bytes -= f->len;
-		frame_unref(f);
+	for (uint32_t i = 0; i < n; i++) {
+		frame_unref(c->q[c->q_head]);
 		c->q_head = (c->q_head + 1) % c->q_cap;
 		c->q_n--;
 	}
+	c->q_off = 0;
 	if (!c->q_n && c->q != c->inl) { /* drained: back to the inline slots */
 		free(c->q);
 		c->q = c->inl;
 		c->q_head = 0;
 		c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
 	}
+}
+
+/* One write of at most NET_SCRATCH bytes: a large frame (or a lone one)
+ * straight from its memory, from where the last write stopped; several
+ * small ones gathered into the scratch buffer. */
+static int conn_write_once(struct conn *c)
+{
+	struct net *n = c->net;
+	struct frame *head = c->q[c->q_head];
+	size_t rest = head->len - c->q_off;
+	const uint8_t *p;
+	size_t len;
+	uint32_t done; /* frames finished by this write */
+	if (c->q_n == 1 || rest > NET_SCRATCH / 2) {
+		p = head->data + c->q_off; /* FRAME_HEADROOM leaves LWS_PRE in front */
+		len = rest < NET_SCRATCH ? rest : NET_SCRATCH;
+		done = len == rest;
+	} else {
+		uint8_t *dst = n->scratch + LWS_PRE;
+		memcpy(dst, head->data + c->q_off, rest);
+		len = rest;
+		for (done = 1; done < c->q_n; done++) {
+			struct frame *f = c->q[(c->q_head + done) % c->q_cap];
+			if (len + f->len > NET_SCRATCH)
+				break;
+			memcpy(dst + len, f->data, f->len);
+			len += f->len;
+		}
+		p = dst;
+	}
+	/* lws sends what the kernel takes and keeps the rest (at most this
+	 * write) until POLLOUT; lws_partial_buffered() says so */
+	int w = lws_write(c->wsi, (unsigned char *)p, len, LWS_WRITE_RAW);
+	n->stats.writes++;
+	n->stats.bytes += len;
+	c->q_bytes -= (uint32_t)len;
+	if (done)
+		q_pop(c, done);
+	else
+		c->q_off += (uint32_t)len;
 	if (w < 0) {
 		c->dead = true;
 		q_clear(c);
 		return -1;
 	}
+	return 0;
+}
+
+/* Writes while the kernel takes everything. A steady connection has one
+ * write's worth queued, so this is one send; a big snapshot goes out
+ * NET_SCRATCH at a time, and what lws must keep of a short write is never
+ * more than that (handing lws a whole 300 KB snapshot made it copy the
+ * unsent rest into fresh memory on every join). */
+static int conn_write(struct conn *c)
+{
+	while (c->q_n && !lws_partial_buffered(c->wsi))
+		if (conn_write_once(c) < 0)
+			return -1;
 	return 0;
 }
 

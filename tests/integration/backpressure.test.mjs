@@ -70,6 +70,32 @@ describe('backpressure', () => {
     assert.equal(last.t, 'ok');
   });
 
+  it('sends a snapshot of many writes whole to a reader that pauses, then what followed it, in order', async () => {
+    const big = await createRoom(srv, 'Big snapshot');
+    const writer = await joinedClient(srv.wsUrl, big.room_id, 'Writer');
+    clients.push(writer);
+    // the last 50 messages of 8,000 bytes each: a snapshot of about 400 KB
+    const text = (i) => `${i} ${'🧆'.repeat(1990)}`;
+    for (let i = 0; i < 50; i++) assert.equal((await writer.chat(text(i))).t, 'ok');
+
+    const reader = await connect(srv.wsUrl);
+    clients.push(reader);
+    const joined = reader.join(big.room_id, 'Reader', undefined, 20000);
+    reader.ws._socket.pause(); // the server's writes fall short while the snapshot goes out
+    const after = await writer.chat('after the snapshot');
+    assert.equal(after.t, 'ok');
+    reader.ws._socket.resume();
+    const r = await joined;
+    assert.equal(r.t, 'ok');
+    const chat = r.snapshot.chat;
+    assert.equal(chat.length, 50);
+    chat.forEach((m, i) => assert.ok(m.text === text(i), `message ${i} intact`));
+    const ev = await reader.waitFor((m) => m.t === 'chat' && m.text === 'after the snapshot', 20000);
+    assert.equal(ev.seq, after.seq);
+    assert.ok(ev.seq > r.snapshot.seq, 'the later message follows the snapshot');
+    assert.deepEqual(reader.messages.filter((m) => m.$undecodable || m.$text), [], 'every frame decodes');
+  });
+
   it('stops cleanly', async () => {
     await stopCleanly(srv);
     srv = null;
