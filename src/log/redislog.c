@@ -35,6 +35,7 @@
 
 #include "log/log.h"
 #include "log/redis_uv.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/map.h"
 #include "util/text.h"
@@ -79,8 +80,8 @@ struct rlroom {
 	bool catching_up;     /* an XRANGE is in flight */
 	bool freed;           /* freed while a command was in flight */
 	unsigned inflight;    /* commands whose callbacks will see this room */
-	struct early *early[EARLY_MAX];
-	unsigned nearly;
+	struct early **early; /* sorted by seq; grown on first use (most rooms never) */
+	size_t nearly, early_cap;
 	/* Appends whose reply was lost with the connection: applied or not,
 	 * nobody knows until the stream has been read again after reconnecting.
 	 * A record that comes back is answered by the hub as usual; the rest
@@ -123,8 +124,9 @@ static void rl_heartbeat(struct log *log, uint64_t self, unsigned ttl_ms);
 static void room_unhold(struct rlroom *r)
 {
 	if (--r->inflight == 0 && r->freed) {
-		for (unsigned i = 0; i < r->nearly; i++)
+		for (size_t i = 0; i < r->nearly; i++)
 			free(r->early[i]);
+		free(r->early);
 		while (r->limbo) {
 			struct append *a = r->limbo;
 			r->limbo = a->next;
@@ -174,13 +176,14 @@ static void deliver(struct rlroom *r, uint64_t seq, int64_t ts, const uint8_t *d
 			catch_up(r);
 			return;
 		}
-		unsigned i = r->nearly;
+		size_t i = r->nearly;
 		while (i > 0 && r->early[i - 1]->seq > seq)
 			i--;
 		if (i > 0 && r->early[i - 1]->seq == seq)
 			return;
-		struct early *e = malloc(sizeof(*e) + len);
-		if (!e)
+		struct early *e = NULL;
+		if (util_array_grow(&r->early, &r->early_cap, r->nearly, sizeof(*r->early), 16) ||
+		    !(e = malloc(sizeof(*e) + len)))
 			return; /* the stream still has it: a later gap fills it */
 		e->seq = seq;
 		e->ts = ts;
@@ -201,7 +204,7 @@ static void deliver(struct rlroom *r, uint64_t seq, int64_t ts, const uint8_t *d
 /* After a catch-up: deliver early records that now follow in order. */
 static void drain_early(struct rlroom *r)
 {
-	unsigned k = 0;
+	size_t k = 0;
 	while (k < r->nearly && r->early[k]->seq <= r->seq + 1) {
 		struct early *e = r->early[k++];
 		if (e->seq == r->seq + 1) {
@@ -211,8 +214,10 @@ static void drain_early(struct rlroom *r)
 		}
 		free(e);
 	}
-	memmove(r->early, r->early + k, (r->nearly - k) * sizeof(r->early[0]));
-	r->nearly -= k;
+	if (k) {
+		memmove(r->early, r->early + k, (r->nearly - k) * sizeof(r->early[0]));
+		r->nearly -= k;
+	}
 	if (r->nearly && !r->freed) /* still a gap: read it */
 		catch_up(r);
 }

@@ -2376,26 +2376,46 @@ static void run_poll(const struct opts *o, const struct window *wi)
 	fflush(stdout);
 }
 
+/* RSS summed over every --server-pid: with --port2, two instances (and
+ * Redis, if its pid is given) share the connections. */
+static int servers_rss(const struct opts *o, uint64_t *sum_kb, char *each, size_t cap)
+{
+	uint64_t cpu, kb;
+	size_t at = 0;
+	*sum_kb = 0;
+	each[0] = 0;
+	for (int i = 0; i < o->nserver_pids; i++) {
+		if (proc_stat(o->server_pids[i], &cpu, &kb))
+			return -1;
+		*sum_kb += kb;
+		at += (size_t)snprintf(each + at, at < cap ? cap - at : 0, "%s%" PRIu64, i ? "/" : "", kb);
+	}
+	return 0;
+}
+
 static void run_idle(const struct opts *o)
 {
-	uint64_t rss[MAX_STEPS] = {0}, cpu;
+	uint64_t rss[MAX_STEPS] = {0};
+	char each[MAX_STEPS][96];
 	for (int i = 0; i < o->nidle; i++) {
 		uint32_t n = (uint32_t)o->idle[i];
 		if (connect_all(o, n) < n)
 			die("not every client joined");
 		sleep_until(now_ns() + (uint64_t)(o->settle * 1e9));
-		if (o->server_pid <= 0 || proc_stat(o->server_pid, &cpu, &rss[i]))
+		if (o->server_pid <= 0 || servers_rss(o, &rss[i], each[i], sizeof(each[i])))
 			die("--idle needs --server-pid");
-		printf("%s %s idle: %u connections in rooms of %u, server RSS %" PRIu64 " KiB\n",
-		       o->label, mode_name(o), n, o->members, rss[i]);
+		printf("%s %s idle: %u connections in rooms of %u, server RSS %" PRIu64 " KiB%s%s%s\n",
+		       o->label, mode_name(o), n, o->members, rss[i], o->nserver_pids > 1 ? " (" : "",
+		       o->nserver_pids > 1 ? each[i] : "", o->nserver_pids > 1 ? ")" : "");
 		if (i > 0) {
 			double per = ((double)rss[i] - (double)rss[0]) * 1024.0 /
 				     (double)(n - o->idle[0]);
 			printf("  RSS per connection from %" PRIu64 " to %u: %.0f bytes (%.2f KiB)\n",
 			       o->idle[0], n, per, per / 1024);
 			printf("RESULT_IDLE label=%s mode=%s members=%u n0=%" PRIu64 " n=%u rss0_kb=%" PRIu64
-			       " rss_kb=%" PRIu64 " per_conn_b=%.0f\n",
-			       o->label, mode_name(o), o->members, o->idle[0], n, rss[0], rss[i], per);
+			       " rss_kb=%" PRIu64 " per_conn_b=%.0f rss0_each=%s rss_each=%s\n",
+			       o->label, mode_name(o), o->members, o->idle[0], n, rss[0], rss[i], per,
+			       each[0], each[i]);
 		}
 		fflush(stdout);
 	}

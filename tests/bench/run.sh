@@ -18,6 +18,12 @@
 #   s1   idle memory per connection at BENCH_IDLE connections (1000,10000),
 #        rooms of 20: (RSS(N) - RSS(N0)) / (N - N0); s1bare the same for
 #        connections upgraded but never joined (lws's share alone)
+#   s1max idle memory at the descriptor limit: one instance up to
+#        BENCH_IDLE_MAX (19000) connections, then two instances on one
+#        redis-server up to BENCH_IDLE_PAIR (38000), members of each room
+#        alternating between them (so each instance holds every room's
+#        replica); RSS of the servers summed (each shown), two generator
+#        processes (one cannot hold more than 20,000 descriptors)
 #   s3   across instances: s2's broadcast (BENCH_S3_RATES, 10000,40000)
 #        through two potluckd joined by a redis-server that this script
 #        starts on a free loopback port (no persistence) and stops; members
@@ -59,7 +65,7 @@
 #        s3 / sio3 ratios
 #
 # BENCH_SCENARIOS picks scenarios (default: all,
-# "s2 big s1 s3 s3big s4 s5 s6 s7 sio sio3").
+# "s2 big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -83,7 +89,9 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
-SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s3 s3big s4 s5 s6 s7 sio sio3}
+SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3}
+IDLE_MAX=${BENCH_IDLE_MAX:-19000}
+IDLE_PAIR=${BENCH_IDLE_PAIR:-38000}
 SIO_RATES=${BENCH_SIO_RATES:-$RATES}
 NODE=${NODE:-node}
 S3_RATES=${BENCH_S3_RATES:-10000,40000}
@@ -415,6 +423,23 @@ idle() {
 	stop_server
 }
 
+# s1max: as many connections as one instance's descriptors allow, then two
+# instances (and Redis) for more
+idle_max() {
+	start_potluck
+	loadgen --mode potluck --label s1max --members 20 --idle "1000,10000,$IDLE_MAX" \
+		--procs 2 --sources 8
+	stop_server
+	start_redis
+	start_pair
+	pids="$srv,$srv2"
+	loadgen --mode potluck --label s1pair --members 20 --idle "1000,10000,$IDLE_PAIR" \
+		--procs 2 --sources 8 --port2 "$port2"
+	pids=
+	stop_pair
+	stop_redis
+}
+
 # across LABEL ROOMS MEMBERS RATES: s3 (s2's broadcast) or s3big (big's),
 # members split over two instances and Redis
 across() {
@@ -522,6 +547,10 @@ while [ "$run" -le "$RUNS" ]; do
 	if has s1; then
 		echo "-- s1: idle connections in rooms of 20"
 		idle
+	fi
+	if has s1max; then
+		echo "-- s1max: idle connections up to $IDLE_MAX on one instance, $IDLE_PAIR on two"
+		idle_max
 	fi
 	if has s3; then
 		echo "-- s3: across two instances and Redis, $ROOMS rooms x $MEMBERS"
