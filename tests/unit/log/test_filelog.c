@@ -689,6 +689,58 @@ static void on_release(uv_timer_t *t)
 		uv_sem_post(&c->go);
 }
 
+static void wait_done(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* Enough rooms that the periodic sync does one syncfs for all of them: it
+ * runs on duplicated descriptors, so every room keeps appending afterwards,
+ * and a reload finds all of it. */
+static void test_background_sync_of_many_rooms_keeps_them_writable(void **state)
+{
+	struct fix *f = *state;
+	enum { N = 6 };
+	static const char *ids[N] = {"AAAAAAAAAAAAAAA1", "AAAAAAAAAAAAAAA2", "AAAAAAAAAAAAAAA3",
+				     "AAAAAAAAAAAAAAA4", "AAAAAAAAAAAAAAA5", "AAAAAAAAAAAAAAA6"};
+	struct sink s[N];
+	struct log_room *lr[N];
+	memset(s, 0, sizeof(s));
+	close_log(f);
+	f->log = log_filelog_new(&f->loop, f->dir, 1); /* sync at most every 1 ms */
+	assert_non_null(f->log);
+	for (int i = 0; i < N; i++) {
+		lr[i] = open_room(f, ids[i], &s[i], LOG_CREATE, 0);
+		append_n(lr[i], 0, 2);
+	}
+	log_flush(f->log);
+	/* the sync timer does not keep the loop alive: this one does, for
+	 * 20 ms; uv_run returns once it fired and the sync job is done */
+	uv_timer_t wait;
+	uv_timer_init(&f->loop, &wait);
+	uv_timer_start(&wait, wait_done, 20, 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&wait, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	for (int i = 0; i < N; i++)
+		append_n(lr[i], 2, 4);
+	log_flush(f->log);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(s[i].n, 4);
+		log_room_free(lr[i]);
+		sink_clear(&s[i]);
+	}
+	close_log(f);
+	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	for (int i = 0; i < N; i++) {
+		lr[i] = open_room(f, ids[i], &s[i], 0, 0);
+		assert_int_equal(s[i].n, 4);
+		assert_recs(&s[i], 0, 0, 4);
+		log_room_free(lr[i]);
+		sink_clear(&s[i]);
+	}
+}
+
 /* log_free while a periodic fdatasync is still queued on the thread pool:
  * the log must not be freed under the job (ASan reports a use after free
  * otherwise), and the loop must still close cleanly. */
@@ -765,6 +817,7 @@ int main(void)
 		T(test_corrupt_seq_in_the_middle_ends_the_log_there),
 		T(test_record_out_of_sequence_ends_the_log),
 		T(test_failed_write_reports_failed_and_reuses_the_seq),
+		T(test_background_sync_of_many_rooms_keeps_them_writable),
 		T(test_log_free_waits_for_a_running_background_sync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
