@@ -195,16 +195,20 @@ static int conn_write_once(struct conn *c)
 	return 0;
 }
 
-/* Writes while the kernel takes everything. A steady connection has one
- * write's worth queued, so this is one send; a big snapshot goes out
- * NET_SCRATCH at a time, and what lws must keep of a short write is never
- * more than that (handing lws a whole 300 KB snapshot made it copy the
- * unsent rest into fresh memory on every join). */
+/* Writes while the kernel takes everything; the caller has checked that
+ * lws holds nothing unsent. A steady connection has one write's worth
+ * queued, so this is one send; a big snapshot goes out NET_SCRATCH at a
+ * time, and what lws must keep of a short write is never more than that
+ * (handing lws a whole 300 KB snapshot made it copy the unsent rest into
+ * fresh memory on every join). */
 static int conn_write(struct conn *c)
 {
-	while (c->q_n && !lws_partial_buffered(c->wsi))
+	if (!c->q_n)
+		return 0;
+	do {
 		if (conn_write_once(c) < 0)
 			return -1;
+	} while (c->q_n && !lws_partial_buffered(c->wsi));
 	return 0;
 }
 
