@@ -70,23 +70,37 @@ const char *wire_role(uint8_t role)
 					    : "participant";
 }
 
+/* <member>: a field at its usual value is left out (PROTOCOL.md), which
+ * makes a member in a snapshot of a big room about a third of its size. */
 void wire__pack_member(msgpack_packer *pk, const struct room_member *m)
 {
-	msgpack_pack_map(pk, 7);
+	bool role = m->role != ROOM_PARTICIPANT;
+	msgpack_pack_map(pk, 2u + role + !m->online + (m->turns != 0) + (m->speak_ms != 0) +
+				 m->muted);
 	pack_key(pk, "id");
 	msgpack_pack_uint64(pk, m->id);
 	pack_key(pk, "name");
 	pack_str(pk, m->name);
-	pack_key(pk, "role");
-	pack_str(pk, wire_role(m->role));
-	pack_key(pk, "online");
-	wire__pack_bool(pk, m->online);
-	pack_key(pk, "turns");
-	msgpack_pack_uint32(pk, m->turns);
-	pack_key(pk, "speak_ms");
-	msgpack_pack_int64(pk, m->speak_ms);
-	pack_key(pk, "muted");
-	wire__pack_bool(pk, m->muted);
+	if (role) {
+		pack_key(pk, "role");
+		pack_str(pk, wire_role(m->role));
+	}
+	if (!m->online) {
+		pack_key(pk, "online");
+		wire__pack_bool(pk, false);
+	}
+	if (m->turns) {
+		pack_key(pk, "turns");
+		msgpack_pack_uint32(pk, m->turns);
+	}
+	if (m->speak_ms) {
+		pack_key(pk, "speak_ms");
+		msgpack_pack_int64(pk, m->speak_ms);
+	}
+	if (m->muted) {
+		pack_key(pk, "muted");
+		wire__pack_bool(pk, true);
+	}
 }
 
 /* {t, seq, ts, ...n more} */

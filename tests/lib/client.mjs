@@ -23,7 +23,10 @@ export const isEvent = (m) => m && typeof m.t === 'string' && m.t !== 'ok' && m.
 // The fields PROTOCOL.md defines, for comparisons that must not fail on
 // extra keys (clients ignore unknown keys, so a server may add some).
 export const pick = (o, keys) => (o == null ? o : Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]])));
-export const memberView = (m) => pick(m, ['id', 'name', 'role', 'online']);
+// A <member> with its left-out fields at their usual values (PROTOCOL.md).
+export const memberOf = (m) => (m == null ? m
+  : { role: 'participant', online: true, turns: 0, speak_ms: 0, muted: false, ...m });
+export const memberView = (m) => pick(memberOf(m), ['id', 'name', 'role', 'online']);
 export const chatView = (m) => pick(m, ['seq', 'ts', 'from', 'name', 'text']);
 
 export class Client {

@@ -19,8 +19,11 @@ const MODLOG_KEEP = 200; // lines kept; the snapshot brings the last 100
 // Facilitators and co-facilitators may use the facilitator console.
 export const isFac = (role) => role === 'facilitator' || role === 'cofacilitator';
 
-// A member as the views expect it: turns, speak_ms and muted always present.
-const withFigures = (m) => ({ turns: 0, speak_ms: 0, muted: false, ...m });
+// A member as the views expect it, every field present. The server leaves
+// out fields at their usual value (PROTOCOL.md, <member>), and a <member>
+// always describes the whole member, so this is also how one replaces
+// what was known of it.
+export const memberOf = (m) => ({ role: 'participant', online: true, turns: 0, speak_ms: 0, muted: false, ...m });
 
 // The room's settings as the views expect them.
 const ROOM_DEFAULTS = { ended: false, locked: false, chat_mode: 'open', slow_seconds: 0 };
@@ -92,7 +95,7 @@ export function createStore() {
       if (snapshot) {
         Object.assign(patch, {
           room: { ...ROOM_DEFAULTS, ...snapshot.room },
-          members: (snapshot.members || []).map(withFigures),
+          members: (snapshot.members || []).map(memberOf),
           modlog: (snapshot.modlog || []).slice(-MODLOG_KEEP),
           prompts: snapshot.prompts || [],
           agenda: { ...NO_AGENDA, ...snapshot.agenda },
@@ -120,8 +123,8 @@ export function createStore() {
           if (!holding) notify();
           break;
         case 'joined':
-          if (state.members.some((m) => m.id === ev.member.id)) patchMember(ev.member.id, ev.member);
-          else members((ms) => [...ms, withFigures(ev.member)]);
+          if (state.members.some((m) => m.id === ev.member.id)) patchMember(ev.member.id, memberOf(ev.member));
+          else members((ms) => [...ms, memberOf(ev.member)]);
           break;
         case 'left':
           members((ms) => ms.filter((m) => m.id !== ev.member));
@@ -190,8 +193,9 @@ export function createStore() {
       const patch = {};
       if (!state.modlog.some((x) => x.seq === entry.seq)) patch.modlog = [...state.modlog, entry].slice(-MODLOG_KEEP);
       if (member) {
-        patch.members = state.members.map((m) => (m.id === member.id ? { ...m, ...member } : m));
-        if (member.id === state.me && member.role) patch.role = member.role;
+        const now = memberOf(member);
+        patch.members = state.members.map((m) => (m.id === now.id ? now : m));
+        if (now.id === state.me) patch.role = now.role;
       }
       const room = state.room || {};
       switch (entry.action) {

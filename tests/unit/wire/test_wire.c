@@ -1114,25 +1114,62 @@ static void assert_event_head(const msgpack_object *o, const char *t, uint64_t s
 	assert_uint(mget(o, "ts"), (uint64_t)ts);
 }
 
-/* <member> = {id, name, role, online, turns, speak_ms} */
+/* The value of key in map o, or NULL when the key is absent. */
+static const msgpack_object *mfind(const msgpack_object *o, const char *key)
+{
+	assert_int_equal(o->type, MSGPACK_OBJECT_MAP);
+	for (uint32_t i = 0; i < o->via.map.size; i++)
+		if (str_is(&o->via.map.ptr[i].key, key))
+			return &o->via.map.ptr[i].val;
+	return NULL;
+}
+
+/* <member> = {id, name, role, online, turns, speak_ms, muted}, each of the
+ * last five left out at its usual value (participant, true, 0, 0, false) */
+static void assert_member_fields(const msgpack_object *o, uint64_t id, const char *name,
+				 const char *role, bool online, uint32_t turns, int64_t speak_ms,
+				 bool muted)
+{
+	assert_has_keys(o, "id", "name", NULL);
+	assert_uint(mget(o, "id"), id);
+	assert_str(mget(o, "name"), name);
+	const msgpack_object *v = mfind(o, "role");
+	if (strcmp(role, "participant"))
+		assert_str(mget(o, "role"), role);
+	else if (v)
+		fail_msg("a participant's role is left out");
+	v = mfind(o, "online");
+	if (online && v)
+		fail_msg("online: true is left out");
+	if (!online)
+		assert_bool(mget(o, "online"), false);
+	v = mfind(o, "turns");
+	if (turns)
+		assert_uint(mget(o, "turns"), turns);
+	else if (v)
+		fail_msg("turns: 0 is left out");
+	v = mfind(o, "speak_ms");
+	if (speak_ms)
+		assert_uint(mget(o, "speak_ms"), (uint64_t)speak_ms);
+	else if (v)
+		fail_msg("speak_ms: 0 is left out");
+	v = mfind(o, "muted");
+	if (muted)
+		assert_bool(mget(o, "muted"), true);
+	else if (v)
+		fail_msg("muted: false is left out");
+}
+
 static void assert_member(const msgpack_object *o, const struct room_member *m)
 {
-	assert_has_keys(o, "id", "name", "role", "online", "turns", "speak_ms", NULL);
-	assert_uint(mget(o, "id"), m->id);
-	assert_str(mget(o, "name"), m->name);
-	assert_str(mget(o, "role"), wire_role(m->role));
-	assert_bool(mget(o, "online"), m->online);
-	assert_uint(mget(o, "turns"), m->turns);
-	assert_uint(mget(o, "speak_ms"), (uint64_t)m->speak_ms);
+	assert_member_fields(o, m->id, m->name, wire_role(m->role), m->online, m->turns,
+			     m->speak_ms, m->muted);
 }
 
 static void assert_member_is(const msgpack_object *o, uint64_t id, const char *name,
 			     const char *role, bool online)
 {
-	assert_uint(mget(o, "id"), id);
-	assert_str(mget(o, "name"), name);
-	assert_str(mget(o, "role"), role);
-	assert_bool(mget(o, "online"), online);
+	assert_member_fields(o, id, name, role, online, 0, 0, false);
 }
 
 static void test_event_joined_carries_the_member(void **state)
