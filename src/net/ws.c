@@ -34,14 +34,26 @@ static struct conn *conn_of(struct hub_conn *hc)
 	return (struct conn *)hc; /* hc is the first member */
 }
 
-static void q_clear(struct conn *c)
+/* Drops the n frames at the head of the queue (written, or given up). */
+static void q_pop(struct conn *c, uint32_t n)
 {
-	while (c->q_n) {
+	for (uint32_t i = 0; i < n; i++) {
 		frame_unref(c->q[c->q_head]);
 		c->q_head = (c->q_head + 1) % c->q_cap;
 		c->q_n--;
 	}
 	c->q_off = 0;
+	if (!c->q_n && c->q != c->inl) { /* drained: back to the inline slots */
+		free(c->q);
+		c->q = c->inl;
+		c->q_head = 0;
+		c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
+	}
+}
+
+static void q_clear(struct conn *c)
+{
+	q_pop(c, c->q_n);
 	c->q_bytes = 0;
 }
 
@@ -131,23 +143,6 @@ const struct hub_io net_hub_io = {
 	.send = hub_send,
 	.close = hub_close,
 };
-
-/* Drops the n frames at the head of the queue, all of them written. */
-static void q_pop(struct conn *c, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		frame_unref(c->q[c->q_head]);
-		c->q_head = (c->q_head + 1) % c->q_cap;
-		c->q_n--;
-	}
-	c->q_off = 0;
-	if (!c->q_n && c->q != c->inl) { /* drained: back to the inline slots */
-		free(c->q);
-		c->q = c->inl;
-		c->q_head = 0;
-		c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
-	}
-}
 
 /* One write of at most NET_SCRATCH bytes: a large frame (or a lone one)
  * straight from its memory, from where the last write stopped; several
