@@ -72,6 +72,7 @@ struct sync_job {
 	uv_work_t req;
 	struct filelog *fl;
 	int nfd;
+	bool whole_fs; /* fds[0] is synced with syncfs, for every room */
 	int fds[];
 };
 
@@ -360,11 +361,10 @@ static void sync_work(uv_work_t *req)
 	 * 10,000 deliveries/s; one syncfs 0.05 %). It syncs the other files of
 	 * that file system too, so a few rooms are synced alone and a quiet
 	 * server is not charged for its neighbours' writes. */
-	bool whole_fs = job->nfd >= SYNCFS_MIN;
-	if (whole_fs && syncfs(job->fds[0]) < 0)
+	if (job->whole_fs && syncfs(job->fds[0]) < 0)
 		ULOG_E("log syncfs: %s", strerror(errno));
 	for (int i = 0; i < job->nfd; i++) {
-		if (!whole_fs && fdatasync(job->fds[i]) < 0)
+		if (!job->whole_fs && fdatasync(job->fds[i]) < 0)
 			ULOG_E("log fdatasync: %s", strerror(errno));
 		close(job->fds[i]);
 	}
@@ -402,10 +402,15 @@ static void sync_tick(uv_timer_t *t)
 		return;
 	job->fl = fl;
 	job->nfd = 0;
+	job->whole_fs = n >= SYNCFS_MIN;
 	job->req.data = job;
 	for (struct flroom *r = fl->open; r; r = r->next) {
 		if (!r->unsynced)
 			continue;
+		if (job->whole_fs && job->nfd) { /* one descriptor names the file system */
+			r->unsynced = false;
+			continue;
+		}
 		int fd = dup(r->fd);
 		if (fd < 0)
 			continue;
