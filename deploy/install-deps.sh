@@ -2,7 +2,7 @@
 # install-deps.sh — installs what potluck needs, and nothing when all is there.
 #
 #   deploy/install-deps.sh build   compilers, C libraries, Node.js (web build)
-#   deploy/install-deps.sh test    build + cmocka, redis-server, chromium
+#   deploy/install-deps.sh test    build + cmocka, redis-server, chromium, nginx, python3
 #   deploy/install-deps.sh run     what potluckd needs at run time
 #   deploy/install-deps.sh cluster build + redis-server and nginx (make cluster)
 #
@@ -17,7 +17,7 @@ root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 run_pkgs="libwebsockets17 libwebsockets-evlib-uv libuv1 libmsgpackc2 libhiredis0.14 libjansson4"
 build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
             libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev"
-test_pkgs="libcmocka-dev redis-server chromium nginx"
+test_pkgs="libcmocka-dev redis-server chromium nginx python3"
 cluster_pkgs="redis-server nginx"
 
 case "$what" in

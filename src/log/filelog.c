@@ -417,6 +417,10 @@ static void sync_tick(uv_timer_t *t)
 		job->fds[job->nfd++] = fd;
 		r->unsynced = false;
 	}
+	if (!job->nfd) { /* out of descriptors: the rooms stay unsynced for the next tick */
+		free(job);
+		return;
+	}
 	fl->sync_running = true;
 	if (uv_queue_work(fl->loop, &job->req, sync_work, sync_done) < 0) {
 		sync_work(&job->req);

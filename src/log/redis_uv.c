@@ -39,8 +39,13 @@ struct uvev {
 static void uvev_poll(uv_poll_t *h, int status, int events)
 {
 	struct uvev *e = h->data;
-	if (status < 0) /* an error: let hiredis find it on the socket */
+	if (status < 0) { /* an error: let hiredis find it on the socket */
 		events = e->events ? e->events : UV_READABLE;
+		/* libuv has stopped the poll; if the read still finds data (a
+		 * reply before the reset), hiredis asks to read again, and that
+		 * must start it anew */
+		e->events = 0;
+	}
 	if (e->ac && (events & UV_READABLE))
 		redisAsyncHandleRead(e->ac);
 	if (e->ac && (events & UV_WRITABLE))

@@ -57,6 +57,32 @@ static void q_clear(struct conn *c)
 	c->q_bytes = 0;
 }
 
+/* Drops what waits behind a frame that is half written: that one must be
+ * finished before anything else, a close frame too, or the peer would read
+ * the close as part of its payload. */
+static void q_drop_waiting(struct conn *c)
+{
+	if (!c->q_off) {
+		q_clear(c);
+		return;
+	}
+	struct frame *head = frame_ref(c->q[c->q_head]);
+	uint32_t off = c->q_off;
+	q_clear(c); /* back to the inline slots */
+	c->q[0] = head;
+	c->q_head = 0;
+	c->q_n = 1;
+	c->q_off = off;
+	c->q_bytes = head->len - off;
+}
+
+/* Bytes that wait because the peer does not read: the rest of a frame
+ * that is half written is on its way and does not count. */
+static uint32_t q_backlog(const struct conn *c)
+{
+	return c->q_off ? c->q_bytes - (c->q[c->q_head]->len - c->q_off) : c->q_bytes;
+}
+
 static void kick_noop(uv_idle_t *h)
 {
 	(void)h;
@@ -102,13 +128,13 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 	/* The bound is on backlog: what waits because the peer does not read
 	 * (lws still holds unsent bytes). Frames for a reading peer go out at
 	 * the end of this iteration, however many (a big snapshot and more). */
-	uint64_t bytes = (uint64_t)c->q_bytes + f->len;
+	uint64_t bytes = (uint64_t)q_backlog(c) + f->len;
 	if ((c->q_n && (c->q_n >= n->cfg.queue_frames || bytes > n->cfg.queue_bytes) &&
 	     lws_partial_buffered(c->wsi)) ||
-	    bytes > UINT32_MAX) {
+	    (uint64_t)c->q_bytes + f->len > UINT32_MAX) {
 		ULOG_I("connection too slow (%u frames, %u bytes queued): closing", c->q_n,
 		       c->q_bytes);
-		q_clear(c);
+		q_drop_waiting(c);
 		n->stats.slow_closes++;
 		net_conn_close(c, NET_CLOSE_SLOW, "too slow: resume to catch up");
 		return;

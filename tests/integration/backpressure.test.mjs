@@ -10,6 +10,10 @@ import assert from 'node:assert/strict';
 import { startServer, createRoom } from '../lib/server.mjs';
 import { connect, joinedClient, closeAll } from '../lib/client.mjs';
 import { stopCleanly } from '../lib/lifecycle.mjs';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const slowReader = fileURLToPath(new URL('../lib/slow_reader.py', import.meta.url));
 
 describe('backpressure', () => {
   let srv;
@@ -94,6 +98,38 @@ describe('backpressure', () => {
     assert.equal(ev.seq, after.seq);
     assert.ok(ev.seq > r.snapshot.seq, 'the later message follows the snapshot');
     assert.deepEqual(reader.messages.filter((m) => m.$undecodable || m.$text), [], 'every frame decodes');
+  });
+
+  // Runs tests/lib/slow_reader.py against the server; its JSON summary.
+  function slowReaderRun(...args) {
+    const port = Number(new URL(srv.url).port);
+    return new Promise((resolve, reject) => {
+      execFile('python3', [slowReader, String(port), ...args], { timeout: 120000 }, (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop();
+        if (!line || !line.startsWith('{')) reject(new Error(`slow_reader.py: ${stderr || err}`));
+        else resolve(JSON.parse(line));
+      });
+    });
+  }
+
+  it('does not count the unsent rest of a snapshot as backlog', async () => {
+    // the same reader, but only 10 messages of 1,500 bytes follow the
+    // 400 KB snapshot: far below the 64 KiB bound once the snapshot is out
+    const out = await slowReaderRun('steady');
+    assert.equal(out.slow_closes, 0, `not closed (${JSON.stringify(out)})`);
+    assert.equal(out.cut_off, 0);
+    assert.equal(out.chats, 10, 'every message after the snapshot arrived');
+  });
+
+  it('finishes a half-written snapshot before closing a slow reader with 4001', async () => {
+    // tests/lib/slow_reader.py: a reader with a 4 KiB receive window joins a
+    // room with a 400 KB snapshot and reads nothing while another member
+    // chats, until the server gives up on it; then it reads what it got
+    const out = await slowReaderRun();
+    assert.equal(out.slow_closes, 1, 'the server closed the slow reader');
+    assert.equal(out.cut_off, 0, `no frame cut off (${JSON.stringify(out)})`);
+    assert.ok(out.sizes[0] > 400000, 'the snapshot came whole first');
+    assert.equal(out.close, 4001, 'then the close frame: too slow');
   });
 
   it('stops cleanly', async () => {

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""A WebSocket reader with a tiny receive window, for backpressure.test.mjs.
+
+Node cannot shrink a socket's receive buffer before it connects; this client
+can, so the server's write of a big frame to it falls short half-way.
+
+  slow_reader.py PORT [steady]
+
+Creates a room; a writer posts 50 messages of 8,000 bytes (a snapshot of
+about 400 KB); the reader joins with a 4 KiB receive buffer and reads
+nothing; the writer, once it has seen the reader join, chats until the
+server's metrics count a slow close (at most 4,000 messages). Then the
+reader reads all it was sent. Prints one JSON line: the frames it got and
+the close code of the last one; exits 1 if a frame is cut off or anything
+follows the close frame.
+
+With `steady` the writer sends only 10 messages of 1,500 bytes while the
+snapshot is still on its way, far below the queue's bound, and the reader
+then reads everything: the snapshot's unsent rest is not backlog, so the
+server must not close it (exit 1 if it did).
+"""
+import base64
+import json
+import os
+import socket
+import struct
+import sys
+import urllib.request
+
+PORT = int(sys.argv[1])
+STEADY = sys.argv[2:] == ['steady']
+BASE = 'http://127.0.0.1:%d' % PORT
+
+
+def mp(o):
+    """MessagePack of the dicts, strings and small ints the requests use."""
+    if isinstance(o, dict):
+        b = bytes([0x80 | len(o)])
+        for k, v in o.items():
+            b += mp(k) + mp(v)
+        return b
+    if isinstance(o, int):
+        return b'\xce' + struct.pack('>I', o)
+    s = o.encode()
+    if len(s) < 32:
+        return bytes([0xa0 | len(s)]) + s
+    if len(s) < 256:
+        return bytes([0xd9, len(s)]) + s
+    return b'\xda' + struct.pack('>H', len(s)) + s
+
+
+def connect(rcvbuf=None):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+    s.settimeout(20)
+    s.connect(('127.0.0.1', PORT))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(('GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
+               'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n'
+               'Sec-WebSocket-Protocol: potluck.v1\r\n\r\n' % key).encode())
+    head = b''
+    while b'\r\n\r\n' not in head:
+        head += s.recv(1)
+    if b' 101 ' not in head.split(b'\r\n')[0]:
+        sys.exit('no upgrade: %r' % head)
+    return s
+
+
+def send(s, obj):
+    p, m = mp(obj), os.urandom(4)
+    n = bytes([0x80 | len(p)]) if len(p) < 126 else bytes([0x80 | 126]) + struct.pack('>H', len(p))
+    s.sendall(b'\x82' + n + m + bytes(b ^ m[i % 4] for i, b in enumerate(p)))
+
+
+def frames(data):
+    """(opcode, payload, end offset) of each whole frame, and the bytes left over."""
+    out, pos = [], 0
+    while pos + 2 <= len(data):
+        b0, n, h = data[pos], data[pos + 1] & 0x7f, 2
+        if n == 126:
+            n, h = struct.unpack('>H', data[pos + 2:pos + 4])[0], 4
+        elif n == 127:
+            n, h = struct.unpack('>Q', data[pos + 2:pos + 10])[0], 10
+        if pos + h + n > len(data):
+            break
+        out.append((b0 & 15, data[pos + h:pos + h + n], pos + h + n))
+        pos += h + n
+    return out, data[pos:]
+
+
+class Reader:
+    """Reads a connection's frames until one matches, keeping what follows."""
+
+    def __init__(self, s):
+        self.s, self.buf = s, b''
+
+    def until(self, pred):
+        while True:
+            got, _ = frames(self.buf)
+            for op, p, end in got:
+                if pred(op, p):
+                    self.buf = self.buf[end:]
+                    return
+            if got:
+                self.buf = self.buf[got[-1][2]:]
+            d = self.s.recv(1 << 20)
+            if not d:
+                sys.exit('writer: connection closed')
+            self.buf += d
+
+
+def slow_closes():
+    m = urllib.request.urlopen(BASE + '/metrics', timeout=10).read().decode()
+    for line in m.splitlines():
+        if line.startswith('potluck_slow_closes_total '):
+            return int(line.split()[1])
+    return 0
+
+
+req = urllib.request.Request(BASE + '/api/rooms', data=b'{"title":"slow reader"}',
+                             headers={'Content-Type': 'application/json'})
+room = json.load(urllib.request.urlopen(req, timeout=10))['room_id']
+w = connect()
+wr = Reader(w)
+send(w, {'t': 'join', 'id': 1, 'room': room, 'name': 'Writer'})
+for i in range(50):
+    send(w, {'t': 'chat', 'id': 2 + i, 'text': '%d %s' % (i, '\U0001F9C6' * 1990)})
+# the reply to the 50th message: {t: "ok", id: 51, ...} (51 is a fixint)
+wr.until(lambda op, p: b'\xa1t\xa2ok' in p[:8] and b'\xa2id\x33' in p)
+
+r = connect(rcvbuf=4096)
+send(r, {'t': 'join', 'id': 1, 'room': room, 'name': 'Reader'})
+wr.until(lambda op, p: b'\xa6joined' in p[:16])  # the reader's join is applied
+
+before = slow_closes()
+sent = 0
+while sent < (10 if STEADY else 4000) and (STEADY or slow_closes() == before):
+    for _ in range(10 if STEADY else 100):
+        sent += 1
+        send(w, {'t': 'chat', 'id': 100 + sent, 'text': 'x' * 1500})
+    w.setblocking(False)
+    try:
+        while w.recv(1 << 20):
+            pass
+    except BlockingIOError:
+        pass
+    w.setblocking(True)
+    w.settimeout(20)
+
+data = b''
+r.settimeout(10)
+while True:
+    try:
+        d = r.recv(1 << 20)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    data += d
+    if STEADY and sum(1 for _, p, _ in frames(data)[0] if b'\xa4chat' in p[:16]) == sent:
+        break
+got, rest = frames(data)
+op, payload, _ = got[-1] if got else (None, b'', 0)
+code = struct.unpack('>H', payload[:2])[0] if op == 8 and len(payload) >= 2 else None
+print(json.dumps({'sent': sent, 'chats': sum(1 for _, p, _ in got if b'\xa4chat' in p[:16]), 'slow_closes': slow_closes() - before, 'bytes': len(data),
+                  'frames': len(got), 'sizes': [len(p) for _, p, _ in got][:4], 'cut_off': len(rest),
+                  'close': code}))
+if STEADY:
+    chats = sum(1 for _, p, _ in got if b'\xa4chat' in p[:16])
+    sys.exit(0 if not rest and chats == sent and slow_closes() == before else 1)
+sys.exit(0 if not rest and op == 8 else 1)
