@@ -66,14 +66,9 @@ static void q_drop_waiting(struct conn *c)
 		q_clear(c);
 		return;
 	}
-	struct frame *head = frame_ref(c->q[c->q_head]);
-	uint32_t off = c->q_off;
-	q_clear(c); /* back to the inline slots */
-	c->q[0] = head;
-	c->q_head = 0;
-	c->q_n = 1;
-	c->q_off = off;
-	c->q_bytes = head->len - off;
+	while (c->q_n > 1) /* from the tail */
+		frame_unref(c->q[(c->q_head + --c->q_n) % c->q_cap]);
+	c->q_bytes = c->q[c->q_head]->len - c->q_off;
 }
 
 /* Bytes that wait because the peer does not read: the rest of a frame
