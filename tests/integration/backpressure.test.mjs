@@ -86,6 +86,9 @@ describe('backpressure', () => {
     clients.push(reader);
     const joined = reader.join(big.room_id, 'Reader', undefined, 20000);
     reader.ws._socket.pause(); // the server's writes fall short while the snapshot goes out
+    // the join and the next chat come on two connections: the chat must not
+    // overtake the join (it would be in the snapshot, pushing message 0 out)
+    await writer.waitFor((m) => m.t === 'joined' && m.member?.name === 'Reader', 20000);
     const after = await writer.chat('after the snapshot');
     assert.equal(after.t, 'ok');
     reader.ws._socket.resume();
