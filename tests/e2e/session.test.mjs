@@ -204,7 +204,8 @@ test('a whole mini session: agenda, hands, fewest turns first, the floor with a 
 
       // ---- 5. The agenda runs over its one minute; the facilitator moves on, then ends the session.
       await until(async () => grace.getByTestId('agenda-over').isVisible(), 'the over-time mark', Math.max(e2e.timeout, 75000 - (Date.now() - agendaStarted)));
-      assert.match(await textOf(grace.getByTestId('agenda-over')), /^0:0\d over$/);
+      // (how far over depends on how long the steps above took)
+      assert.match(await textOf(grace.getByTestId('agenda-over')), /^\d+:\d\d over$/);
       assert.equal(await grace.getByTestId('agenda-strip').getAttribute('data-over'), 'true');
       await shot(grace, 'session-participant-agenda-over');
       await host.getByTestId('agenda-next').click();

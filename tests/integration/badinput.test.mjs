@@ -359,8 +359,8 @@ describe('bad input', () => {
     async function burst(a, n, tag) {
       const first = a.nextId;
       a.nextId += n;
+      const started = Date.now(); // before the first send, so elapsed covers the whole burst
       for (let i = 0; i < n; i++) a.send({ t: 'chat', id: first + i, text: `${tag} ${i}` });
-      const started = Date.now();
       const ids = new Set(Array.from({ length: n }, (_, i) => first + i));
       return { first, started, ids };
     }

@@ -365,10 +365,12 @@ describe('hands and the floor', () => {
       const { f, ps: [a, b] } = await session('Ann', 'Bob');
       let since = await ok(f, { t: 'timer', seconds: 1, action: 'next' });
       await next(f, since, 'timer');
+      // Bob's hand goes up before Ann's one-second turn starts, so it is
+      // queued before the turn runs out however slow the machine
+      await raiseInOrder(f, [[b, 'new']]);
       since = await ok(f, { t: 'give', member: a.member });
       const fl = await next(f, since, 'floor');
       assert.equal(fl.floor.deadline, fl.floor.since + 1000);
-      await raiseInOrder(f, [[b, 'new']]);
 
       const warn = await next(f, 0, 'warn', (e) => e.turn === fl.floor.turn, 4000);
       assert.equal(warn.member, a.member);

@@ -191,20 +191,20 @@ describe('moderation', () => {
   describe('chat modes', () => {
     it('slow mode allows one message per interval per participant; facilitators are not held back', async () => {
       const { room, f, ps: [a, b] } = await s.session('Ann', 'Bob');
-      const since = await ok(f, { t: 'chat_mode', mode: 'slow', seconds: 1 }, a);
+      const since = await ok(f, { t: 'chat_mode', mode: 'slow', seconds: 2 }, a);
       const ev = await modEvent(a, since, 'chat_mode');
       assert.equal(ev.entry.mode, 'slow');
-      assert.equal(ev.entry.seconds, 1);
+      assert.equal(ev.entry.seconds, 2);
       await ok(a, { t: 'chat', text: 'one' });
       await refused(a, { t: 'chat', text: 'two' }, 'slow_mode');
       await ok(b, { t: 'chat', text: 'Bob has his own interval' });
       await ok(f, { t: 'chat', text: 'f1' });
       await ok(f, { t: 'chat', text: 'f2' });
-      await delay(1100); // the interval itself
+      await delay(2100); // the interval itself
       await ok(a, { t: 'chat', text: 'three' });
       const snap = (await s.join(room.room_id, 'Late')).joinReply.snapshot;
       assert.equal(snap.room.chat_mode, 'slow');
-      assert.equal(snap.room.slow_seconds, 1);
+      assert.equal(snap.room.slow_seconds, 2);
       await refused(f, { t: 'chat_mode', mode: 'slow', seconds: 0 }, 'bad_request');
     });
 

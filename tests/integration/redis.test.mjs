@@ -36,8 +36,8 @@ const GRACE_S = 1;
 const HEARTBEAT_TTL_S = 5; // deploy/REDIS.md: potluck:instance:ID, TTL 5 s
 // A dead instance's members leave within the heartbeat TTL, plus two
 // liveness checks 1 s apart ("missing twice in a row"), plus the grace
-// period, plus 2 s of slack.
-const DEAD_AFTER_MS = (HEARTBEAT_TTL_S + 2 + GRACE_S + 2) * 1000;
+// period (8 s in all), plus 12 s of slack for a slow, loaded machine.
+const DEAD_AFTER_MS = (HEARTBEAT_TTL_S + 2 + GRACE_S + 12) * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const jitter = (ms = 30) => sleep(Math.floor(Math.random() * ms));
 const channel = (room) => `potluck:{${room}}:ch`;
