@@ -43,7 +43,7 @@ struct config {
 	const char *redis;
 	unsigned grace_s;
 	unsigned retention_d;
-	unsigned queue_kib, queue_frames, rate, burst;
+	unsigned queue_kib, queue_frames, sndbuf_kib, rate, burst;
 	unsigned fsync_ms;
 };
 
@@ -83,6 +83,8 @@ static void usage(FILE *f)
 		"  --retention DAYS   keep an ended session in Redis (POTLUCK_RETENTION, default 30)\n"
 		"  --queue-kib N      outbound queue per connection before 4001 (POTLUCK_QUEUE_KIB, 1024)\n"
 		"  --queue-frames N   the same in frames          (POTLUCK_QUEUE_FRAMES, default 4096)\n"
+		"  --sndbuf-kib N     kernel send buffer per connection, 0 = autotuned\n"
+		"                                                 (POTLUCK_SNDBUF_KIB, default 128)\n"
 		"  --rate N           requests per second per connection (POTLUCK_RATE, default 20)\n"
 		"  --burst N          ... in bursts of up to      (POTLUCK_BURST, default 40)\n"
 		"  --help             this text\n"
@@ -137,6 +139,9 @@ static int set_option(struct config *c, const char *name, const char *val)
 	} else if (!strcmp(name, "queue-frames")) {
 		if (parse_uint(val, 1 << 20, &c->queue_frames) || !c->queue_frames)
 			return -1;
+	} else if (!strcmp(name, "sndbuf-kib")) {
+		if (parse_uint(val, 1 << 16, &c->sndbuf_kib))
+			return -1;
 	} else if (!strcmp(name, "rate")) {
 		if (parse_uint(val, 1000000, &c->rate) || !c->rate)
 			return -1;
@@ -157,6 +162,7 @@ static const char *const env_names[][2] = {
 	{"POTLUCK_FSYNC_MS", "fsync-ms"}, {"POTLUCK_SECRET_FILE", "secret-file"},
 	{"POTLUCK_REDIS", "redis"}, {"POTLUCK_RETENTION", "retention"},
 	{"POTLUCK_QUEUE_KIB", "queue-kib"}, {"POTLUCK_QUEUE_FRAMES", "queue-frames"},
+	{"POTLUCK_SNDBUF_KIB", "sndbuf-kib"},
 	{"POTLUCK_RATE", "rate"}, {"POTLUCK_BURST", "burst"},
 };
 
@@ -165,7 +171,8 @@ static int configure(struct config *c, int argc, char **argv)
 {
 	*c = (struct config){.host = "127.0.0.1", .port = 8080, .data_dir = "./data",
 			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000,
-			     .retention_d = 30, .queue_kib = 1024, .queue_frames = 4096, .rate = 20,
+			     .retention_d = 30, .queue_kib = 1024, .queue_frames = 4096, .sndbuf_kib = 128,
+			     .rate = 20,
 			     .burst = 40};
 	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
 		const char *v = getenv(env_names[i][0]);
@@ -181,6 +188,7 @@ static int configure(struct config *c, int argc, char **argv)
 		{"fsync-ms", required_argument, 0, 0}, {"secret-file", required_argument, 0, 0},
 		{"redis", required_argument, 0, 0}, {"retention", required_argument, 0, 0},
 		{"queue-kib", required_argument, 0, 0}, {"queue-frames", required_argument, 0, 0},
+		{"sndbuf-kib", required_argument, 0, 0},
 		{"rate", required_argument, 0, 0}, {"burst", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
@@ -386,7 +394,8 @@ int main(int argc, char **argv)
 	struct net_config ncfg = {.host = s.cfg.host, .port = s.cfg.port,
 				  .web_root = s.cfg.web_root, .max_msg = WIRE_MAX_MSG,
 				  .queue_bytes = (size_t)s.cfg.queue_kib * 1024,
-				  .queue_frames = s.cfg.queue_frames, .rate = s.cfg.rate,
+				  .queue_frames = s.cfg.queue_frames,
+				  .sndbuf = (int)s.cfg.sndbuf_kib * 1024, .rate = s.cfg.rate,
 				  .burst = s.cfg.burst};
 	if (!s.hub || !(s.net = net_new(&s.loop, &ncfg, s.hub)))
 		return 1;

@@ -33,6 +33,7 @@ struct net_config {
 	size_t max_msg;          /* bytes per client message */
 	size_t queue_bytes;      /* outbound queue limit per connection */
 	unsigned queue_frames;
+	int sndbuf;              /* SO_SNDBUF per WebSocket connection, 0: the kernel's */
 	unsigned rate;           /* requests per second per connection */
 	unsigned burst;
 };

@@ -19,10 +19,14 @@
  *
  * Backpressure: the queue is bounded in frames and bytes. A client that
  * falls that far behind is closed with 4001 and resumes when it reconnects;
- * nobody else waits for it.
+ * nobody else waits for it. The kernel's send buffer is bounded too
+ * (SO_SNDBUF, --sndbuf-kib): left to autotuning it grows to 4 MiB for a
+ * client that once read fast, so a stalled reader would hold that much
+ * kernel memory, and reach 4001 only after it, instead of the queue bound.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "net/net_int.h"
 #include "util/err.h"
@@ -383,6 +387,9 @@ static int on_established(struct net *n, struct conn *c, struct lws *wsi)
 	n->conns = c;
 	n->nconns++;
 	n->stats.accepted++;
+	if (n->cfg.sndbuf > 0) /* see the top of this file */
+		setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &n->cfg.sndbuf,
+			   sizeof(n->cfg.sndbuf));
 	if (n->shutting_down)
 		net_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
 	return 0;

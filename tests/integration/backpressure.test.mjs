@@ -135,6 +135,23 @@ describe('backpressure', () => {
     assert.equal(out.close, 4001, 'then the close frame: too slow');
   });
 
+  it('closes a reader that stalls after reading fast before the kernel holds megabytes for it', async () => {
+    // tests/lib/slow_reader.py: a reader with a 64 KiB receive buffer reads
+    // 50 messages of 8,000 bytes as they come, then stops; another member
+    // chats until the server gives up on it. The server's send buffer is
+    // capped (--sndbuf-kib, default 128: 256 KiB as the kernel counts), so
+    // what it takes on for the reader is about that + the 64 KiB queue + one
+    // 64 KiB write lws keeps + the reader's receive buffer: 0.3–0.5 MB here.
+    // Left to autotuning (--sndbuf-kib 0) the send buffer of a loopback
+    // connection is ~4 MiB, and the reader is closed only after ~4.1 MB.
+    const out = await slowReaderRun('stall');
+    assert.equal(out.slow_closes, 1, `the server closed the slow reader (${JSON.stringify(out)})`);
+    assert.ok(out.after_stop < 1500000,
+      `closed after ${out.after_stop} bytes, not megabytes (${JSON.stringify(out)})`);
+    assert.equal(out.cut_off, 0);
+    assert.equal(out.close, 4001, 'too slow');
+  });
+
   it('stops cleanly', async () => {
     await stopCleanly(srv);
     srv = null;

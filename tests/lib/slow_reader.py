@@ -4,7 +4,7 @@
 Node cannot shrink a socket's receive buffer before it connects; this client
 can, so the server's write of a big frame to it falls short half-way.
 
-  slow_reader.py PORT [steady]
+  slow_reader.py PORT [steady|stall]
 
 Creates a room; a writer posts 50 messages of 8,000 bytes (a snapshot of
 about 400 KB); the reader joins with a 4 KiB receive buffer and reads
@@ -18,6 +18,17 @@ With `steady` the writer sends only 10 messages of 1,500 bytes while the
 snapshot is still on its way, far below the queue's bound, and the reader
 then reads everything: the snapshot's unsent rest is not backlog, so the
 server must not close it (exit 1 if it did).
+
+With `stall` the reader has a 64 KiB receive buffer and no snapshot to
+speak of: it reads 50 messages of 8,000 bytes as they come, one at a time,
+then stops; the writer goes on chatting (each message once its ok and its
+event are in) and reads the metrics after each message, until they count a
+slow close (at most 1,000 messages). Then the reader reads what it was
+sent. Prints one JSON line: the messages after the stop (`chats`), the bytes
+of their frames (`after_stop`: what the server took on for the reader before
+it gave up), the bytes the reader then got (`held`: its own and the
+server's kernel buffers, lws's unsent write, the close frame) and the close
+code; exits 1 if a frame is cut off or no close frame came.
 """
 import base64
 import json
@@ -29,6 +40,7 @@ import urllib.request
 
 PORT = int(sys.argv[1])
 STEADY = sys.argv[2:] == ['steady']
+STALL = sys.argv[2:] == ['stall']
 BASE = 'http://127.0.0.1:%d' % PORT
 
 
@@ -49,11 +61,12 @@ def mp(o):
     return b'\xda' + struct.pack('>H', len(s)) + s
 
 
-def connect(rcvbuf=None):
+def connect(rcvbuf=None, maxseg=None):
     s = socket.socket()
     if rcvbuf:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+    if maxseg:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, maxseg)
     s.settimeout(20)
     s.connect(('127.0.0.1', PORT))
     key = base64.b64encode(os.urandom(16)).decode()
@@ -71,7 +84,8 @@ def connect(rcvbuf=None):
 def send(s, obj):
     p, m = mp(obj), os.urandom(4)
     n = bytes([0x80 | len(p)]) if len(p) < 126 else bytes([0x80 | 126]) + struct.pack('>H', len(p))
-    s.sendall(b'\x82' + n + m + bytes(b ^ m[i % 4] for i, b in enumerate(p)))
+    masked = int.from_bytes(p, 'little') ^ int.from_bytes((m * (len(p) // 4 + 1))[:len(p)], 'little')
+    s.sendall(b'\x82' + n + m + masked.to_bytes(len(p), 'little'))
 
 
 def frames(data):
@@ -119,9 +133,70 @@ def slow_closes():
     return 0
 
 
+WARM = 50  # stall: messages the reader reads before it stops
+
+
+def stall(room):
+    """The `stall` mode (see the top of this file)."""
+    w = connect()
+    wr = Reader(w)
+    send(w, {'t': 'join', 'id': 1, 'room': room, 'name': 'Writer'})
+    wr.until(lambda op, p: b'\xa1t\xa2ok' in p[:8])
+    r = connect(rcvbuf=65536)
+    rr = Reader(r)
+    send(r, {'t': 'join', 'id': 1, 'room': room, 'name': 'Reader'})
+    rr.until(lambda op, p: b'\xa1t\xa2ok' in p[:8])
+    sizes = []  # of the chat frames the writer gets: every member gets the same
+
+    def chat(i):
+        """Posts message i; returns once the writer has its ok and its event."""
+        send(w, {'t': 'chat', 'id': 2 + i, 'text': '%d %s' % (i, '\U0001F9C6' * 1990)})
+        ok = []
+
+        def pred(op, p):
+            if b'\xa4chat' in p[:16]:
+                sizes.append(len(p) + 4)  # a 2-byte length: 126 to 65,535 bytes
+            elif b'\xa1t\xa5error' in p[:16]:
+                sys.exit('chat %d: %r' % (i, p[:200]))
+            elif b'\xa1t\xa2ok' in p[:8]:
+                ok.append(p)
+            return ok and len(sizes) == i + 1
+        wr.until(pred)
+
+    for i in range(WARM):  # the reader keeps up
+        chat(i)
+        rr.until(lambda op, p: b'\xa4chat' in p[:16])
+    before = slow_closes()  # the reader has read everything and stops
+    n = WARM
+    while n < WARM + 1000 and slow_closes() == before:
+        chat(n)
+        n += 1
+    data = b''  # then it reads what it was sent, up to the close frame
+    r.settimeout(10)
+    while True:
+        got, rest = frames(data)
+        if got and got[-1][0] == 8:
+            break
+        try:
+            d = r.recv(1 << 20)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        data += d
+    got, rest = frames(data)
+    op, payload, _ = got[-1] if got else (None, b'', 0)
+    code = struct.unpack('>H', payload[:2])[0] if op == 8 and len(payload) >= 2 else None
+    print(json.dumps({'chats': n - WARM, 'after_stop': sum(sizes[WARM:]), 'held': len(data),
+                      'slow_closes': slow_closes() - before, 'close': code, 'cut_off': len(rest)}))
+    sys.exit(0 if not rest and op == 8 else 1)
+
+
 req = urllib.request.Request(BASE + '/api/rooms', data=b'{"title":"slow reader"}',
                              headers={'Content-Type': 'application/json'})
 room = json.load(urllib.request.urlopen(req, timeout=10))['room_id']
+if STALL:
+    stall(room)
 w = connect()
 wr = Reader(w)
 send(w, {'t': 'join', 'id': 1, 'room': room, 'name': 'Writer'})
@@ -130,7 +205,7 @@ for i in range(50):
 # the reply to the 50th message: {t: "ok", id: 51, ...} (51 is a fixint)
 wr.until(lambda op, p: b'\xa1t\xa2ok' in p[:8] and b'\xa2id\x33' in p)
 
-r = connect(rcvbuf=4096)
+r = connect(rcvbuf=4096, maxseg=536)
 send(r, {'t': 'join', 'id': 1, 'room': room, 'name': 'Reader'})
 wr.until(lambda op, p: b'\xa6joined' in p[:16])  # the reader's join is applied
 
