@@ -573,6 +573,8 @@ static bool is_slow(const struct opts *o, uint32_t g)
 	return o->slow_pct && g % 100 >= 100 - o->slow_pct;
 }
 
+#define SLOW_RCVBUF 65536 /* s7: the slow readers' receive buffer */
+
 static uint8_t rdbuf[RDBUF];
 
 static uint32_t rnd32(struct worker *w)
@@ -1636,6 +1638,11 @@ static void conn_connect(struct conn *c, int port)
 			return;
 		}
 	}
+	if (c->slow) { /* a small window, as on a poor link: a reader that
+			* stops is soon behind on the server's side, not in its kernel */
+		int rcv = SLOW_RCVBUF;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	}
 	uv_tcp_init(&w->loop, &c->tcp);
 	if (uv_tcp_open(&c->tcp, fd)) {
 		close(fd);
@@ -2681,7 +2688,8 @@ static void usage(FILE *f)
 		"  --port2 N           s3: odd-numbered members connect to this port instead\n"
 		"                      (a second instance sharing the rooms through Redis)\n"
 		"  --slow PCT          s7: PCT %% of members stop reading (and sending) during the\n"
-		"                      last window of --rates, then read again; closes counted\n"
+		"                      last window of --rates, then read again; closes counted;\n"
+		"                      their sockets have a 64 KiB receive buffer\n"
 		"  --poll              s4: poll burst in one room of --members: member 0 joins as\n"
 		"                      facilitator, opens a single-choice prompt, all others answer\n"
 		"                      spread over --spread s (1); results frames per client and\n"

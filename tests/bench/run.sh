@@ -48,11 +48,17 @@
 #        or snapshot, failures, present/online members per room on B
 #        afterwards and again BENCH_RESUME_RECHECK s (10) after the kill,
 #        once B has noticed that A is gone; B's and Redis's CPU
-#   s7   slow readers: BENCH_ROOMS x BENCH_MEMBERS at BENCH_S7_RATE (20000)
-#        deliveries/s, a window with everyone reading, then one in which
-#        BENCH_SLOW % (1) of the members stop reading; the others' latency,
-#        the server's RSS at the start and end of each window, how many slow
-#        readers were closed with 4001
+#   s7   slow readers: BENCH_ROOMS x BENCH_MEMBERS at BENCH_S7_RATE (40000)
+#        deliveries/s of BENCH_S7_SIZE-byte messages (1900), windows of
+#        BENCH_S7_DURATION s (20): one with everyone reading, then one in
+#        which BENCH_SLOW % (1) of the members stop reading; the others'
+#        latency, the server's RSS at the start and end of each window, how
+#        many slow readers were closed (with 4001, or without a close frame
+#        when they read nothing for the 5 s the server waits to send it).
+#        The server runs with --queue-kib BENCH_S7_QUEUE_KIB (64) and its
+#        default 128 KiB send buffer, and the slow readers have a 64 KiB
+#        receive buffer, so that a reader that stops falls over the bound
+#        within the window; with --queue-kib 1024 it takes about 30 s
 #   sio  the usual alternative: s2's rooms, members, sizes and rates
 #        (BENCH_SIO_RATES, default BENCH_RATES) against the reference chat
 #        server on Socket.IO 4 (tests/bench/peers/socketio-server.mjs, one
@@ -96,7 +102,10 @@ SIO_RATES=${BENCH_SIO_RATES:-$RATES}
 NODE=${NODE:-node}
 S3_RATES=${BENCH_S3_RATES:-10000,40000}
 POLL=${BENCH_POLL:-1000}
-S7_RATE=${BENCH_S7_RATE:-20000}
+S7_RATE=${BENCH_S7_RATE:-40000}
+S7_SIZE=${BENCH_S7_SIZE:-1900}
+S7_DUR=${BENCH_S7_DURATION:-20}
+S7_QUEUE_KIB=${BENCH_S7_QUEUE_KIB:-64}
 SLOW=${BENCH_SLOW:-1}
 JOIN=${BENCH_JOIN:-5000}
 JOIN_SPREAD=${BENCH_JOIN_SPREAD:-0}
@@ -487,9 +496,9 @@ poll() {
 
 # s7: a window with everyone reading, then one with $SLOW % slow readers
 slow() {
-	start_potluck
-	loadgen --mode potluck --label s7 --rooms "$ROOMS" --members "$MEMBERS" --size "$SIZE" \
-		--rates "$S7_RATE,$S7_RATE" --duration "$DUR" --slow "$SLOW"
+	start_potluck --queue-kib "$S7_QUEUE_KIB"
+	loadgen --mode potluck --label s7 --rooms "$ROOMS" --members "$MEMBERS" --size "$S7_SIZE" \
+		--rates "$S7_RATE,$S7_RATE" --duration "$S7_DUR" --slow "$SLOW"
 	stop_server
 }
 
@@ -573,7 +582,7 @@ while [ "$run" -le "$RUNS" ]; do
 		resume_storm
 	fi
 	if has s7; then
-		echo "-- s7: slow readers ($SLOW %), $ROOMS rooms x $MEMBERS at $S7_RATE/s"
+		echo "-- s7: slow readers ($SLOW %), $ROOMS rooms x $MEMBERS at $S7_RATE/s, $S7_SIZE-byte messages"
 		slow
 	fi
 	if has sio; then
