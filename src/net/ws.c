@@ -10,12 +10,13 @@
  * Send: the hub queues frame references (a broadcast frame is shared by all
  * recipients; nothing is copied or encoded per recipient). A connection with
  * queued frames goes on the flush list once. net_flush(), once per loop
- * iteration, gives each one a single lws_write of all its queued bytes,
+ * iteration, gives each one a single send() of all its queued bytes,
  * gathered in one scratch buffer (a lone frame is written straight from its
- * own memory). The kernel takes what it can; lws keeps the rest and arms
- * POLLOUT, and until it has sent it (lws_partial_buffered) we write nothing
- * more and let SERVER_WRITEABLE continue. So a steady connection costs one
- * send() and no epoll_ctl per delivery.
+ * own memory). The kernel takes what it can; the rest goes to lws_write,
+ * which keeps it and arms POLLOUT, and until lws has sent it
+ * (lws_partial_buffered) we write nothing more and let SERVER_WRITEABLE
+ * continue. So a steady connection costs one send() and no epoll_ctl per
+ * delivery, and none of lws's dozen calls around it.
  *
  * Backpressure: the queue is bounded in frames and bytes. A client that
  * falls that far behind is closed with 4001 and resumes when it reconnects;
@@ -24,6 +25,7 @@
  * client that once read fast, so a stalled reader would hold that much
  * kernel memory, and reach 4001 only after it, instead of the queue bound.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -197,9 +199,18 @@ static int conn_write_once(struct conn *c)
 		}
 		p = dst;
 	}
-	/* lws sends what the kernel takes and keeps the rest (at most this
-	 * write) until POLLOUT; lws_partial_buffered() says so */
-	int w = lws_write(c->wsi, (unsigned char *)p, len, LWS_WRITE_RAW);
+	/* The kernel takes what it can, straight away (lws holds nothing for
+	 * this connection, or we would not be here; lws_write would end in the
+	 * same send() after a dozen calls). What it did not take goes to lws,
+	 * which keeps it and arms POLLOUT; lws_partial_buffered() says so. */
+	int w = 0;
+	ssize_t sent = send(lws_get_socket_fd(c->wsi), p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		w = -1;
+	else if (sent < 0)
+		sent = 0;
+	if (!w && (size_t)sent < len)
+		w = lws_write(c->wsi, (unsigned char *)p + sent, len - (size_t)sent, LWS_WRITE_RAW);
 	n->stats.writes++;
 	n->stats.bytes += len;
 	c->q_bytes -= (uint32_t)len;
