@@ -38,6 +38,8 @@ size_t util_b64url(const uint8_t *in, size_t n, char *out);
 /* True if s is n characters of the base64url alphabet. */
 bool util_is_b64url(const char *s, size_t n);
 
+/* CRC-32C (Castagnoli) of p, continuing crc (0 to start). */
 uint32_t util_crc32c(uint32_t crc, const void *p, size_t n);
+uint32_t util__crc32c_sw(uint32_t crc, const void *p, size_t n); /* tests */
 
 #endif

@@ -239,7 +239,7 @@ static void test_text_scan_agrees_with_the_separate_checks(void **state)
 		"a", "Z", " ", "\t", "\n", "\r", "\v", "\0", "\x1b", "\x7f",
 		"\xc2\x85", "\xc2\xa0", "\xc3\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9",
 		"\xe3\x80\x80", "\xf0\x9f\x8d\x95", "\xe2\x80\x83", "\x80", "\xc3",
-		"12345678",
+		"12345678", "!~", "\x20\x21", "\x7e\x7f",
 	};
 	const size_t natoms = sizeof(atoms) / sizeof(atoms[0]);
 	uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -336,6 +336,23 @@ static void test_crc32c_known_vector(void **state)
 	memset(f, 0xff, sizeof(f));
 	assert_int_equal(util_crc32c(0, z, 32), 0x8A9136AAu);
 	assert_int_equal(util_crc32c(0, f, 32), 0x62A8AB43u);
+}
+
+/* The CPU's CRC instruction (where there is one) and the table agree on
+ * every length and alignment. */
+static void test_crc32c_agrees_with_the_table(void **state)
+{
+	(void)state;
+	uint8_t buf[300];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+	for (size_t off = 0; off < 9; off++)
+		for (size_t n = 0; n + off <= sizeof(buf); n += 7)
+			assert_int_equal(util_crc32c(0x1234u, buf + off, n),
+					 util__crc32c_sw(0x1234u, buf + off, n));
 }
 
 static void test_crc32c_can_be_computed_in_pieces(void **state)
@@ -773,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_is_b64url_accepts_only_the_url_alphabet),
 		cmocka_unit_test(test_crc32c_known_vector),
 		cmocka_unit_test(test_crc32c_can_be_computed_in_pieces),
+		cmocka_unit_test(test_crc32c_agrees_with_the_table),
 		cmocka_unit_test(test_map_put_get_replace_del),
 		cmocka_unit_test(test_map_copies_keys),
 		cmocka_unit_test(test_map_many_keys_grow_and_stay_reachable),
