@@ -43,7 +43,7 @@ int buf_reserve(struct buf *b, size_t more)
 	return 0;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+int buf__append_grow(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return 0;

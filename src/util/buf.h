@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	uint8_t *mem;  /* allocation */
@@ -25,7 +26,18 @@ void buf_init_head(struct buf *b, size_t head);
 void buf_deinit(struct buf *b);
 static inline uint8_t *buf_data(const struct buf *b) { return b->mem ? b->mem + b->head : NULL; }
 int buf_reserve(struct buf *b, size_t more);
-int buf_append(struct buf *b, const void *p, size_t n);
+int buf__append_grow(struct buf *b, const void *p, size_t n);
+/* Appends n bytes: 0, or PL_ENOMEM with b unchanged. Inline while they fit:
+ * the msgpack encoder appends a few bytes at a time. */
+static inline int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (n && b->head + b->len + n <= b->cap) {
+		memcpy(b->mem + b->head + b->len, p, n);
+		b->len += n;
+		return 0;
+	}
+	return buf__append_grow(b, p, n);
+}
 static inline void buf_reset(struct buf *b) { b->len = 0; }
 /* Appends formatted text (no NUL). 0, PL_ENOMEM or PL_EINTERNAL. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
