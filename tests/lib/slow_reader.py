@@ -104,6 +104,15 @@ def frames(data):
     return out, data[pos:]
 
 
+def ending(data):
+    """The frames in data, the bytes after the last whole one, and the last
+    frame's opcode and close code (None unless it is a close frame)."""
+    got, rest = frames(data)
+    op, payload, _ = got[-1] if got else (None, b'', 0)
+    code = struct.unpack('>H', payload[:2])[0] if op == 8 and len(payload) >= 2 else None
+    return got, rest, op, code
+
+
 class Reader:
     """Reads a connection's frames until one matches, keeping what follows."""
 
@@ -184,9 +193,7 @@ def stall(room):
         if not d:
             break
         data += d
-    got, rest = frames(data)
-    op, payload, _ = got[-1] if got else (None, b'', 0)
-    code = struct.unpack('>H', payload[:2])[0] if op == 8 and len(payload) >= 2 else None
+    got, rest, op, code = ending(data)
     print(json.dumps({'chats': n - WARM, 'after_stop': sum(sizes[WARM:]), 'held': len(data),
                       'slow_closes': slow_closes() - before, 'close': code, 'cut_off': len(rest)}))
     sys.exit(0 if not rest and op == 8 else 1)
@@ -236,9 +243,7 @@ while True:
     data += d
     if STEADY and sum(1 for _, p, _ in frames(data)[0] if b'\xa4chat' in p[:16]) == sent:
         break
-got, rest = frames(data)
-op, payload, _ = got[-1] if got else (None, b'', 0)
-code = struct.unpack('>H', payload[:2])[0] if op == 8 and len(payload) >= 2 else None
+got, rest, op, code = ending(data)
 print(json.dumps({'sent': sent, 'chats': sum(1 for _, p, _ in got if b'\xa4chat' in p[:16]), 'slow_closes': slow_closes() - before, 'bytes': len(data),
                   'frames': len(got), 'sizes': [len(p) for _, p, _ in got][:4], 'cut_off': len(rest),
                   'close': code}))
