@@ -202,7 +202,9 @@ static int conn_write_once(struct conn *c)
 	/* The kernel takes what it can, straight away (lws holds nothing for
 	 * this connection, or we would not be here; lws_write would end in the
 	 * same send() after a dozen calls). What it did not take goes to lws,
-	 * which keeps it and arms POLLOUT; lws_partial_buffered() says so. */
+	 * which keeps it and arms POLLOUT; lws_partial_buffered() says so.
+	 * lws's own frames (pong, ping, close) keep their unsent rest in that
+	 * same buffer, so nothing of ours can land inside one of them. */
 	int w = 0;
 	ssize_t sent = send(lws_get_socket_fd(c->wsi), p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
