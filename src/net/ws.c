@@ -204,15 +204,24 @@ static int conn_write_once(struct conn *c)
 	 * same send() after a dozen calls). What it did not take goes to lws,
 	 * which keeps it and arms POLLOUT; lws_partial_buffered() says so.
 	 * lws's own frames (pong, ping, close) keep their unsent rest in that
-	 * same buffer, so nothing of ours can land inside one of them. */
+	 * same buffer, so nothing of ours can land inside one of them. (The
+	 * vhost has no TLS, so the socket carries the frames as they are.) */
 	int w = 0;
 	ssize_t sent = send(lws_get_socket_fd(c->wsi), p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		w = -1;
 	else if (sent < 0)
 		sent = 0;
-	if (!w && (size_t)sent < len)
+	if (!w && (size_t)sent < len) {
+		/* Short in the middle of a big frame: lws gets the whole rest of
+		 * it, since it may write a ping or a pong of its own as soon as
+		 * its buffer is empty, and that must fall between frames. */
+		if (!done) {
+			len = rest;
+			done = 1;
+		}
 		w = lws_write(c->wsi, (unsigned char *)p + sent, len - (size_t)sent, LWS_WRITE_RAW);
+	}
 	n->stats.writes++;
 	n->stats.bytes += len;
 	c->q_bytes -= (uint32_t)len;
@@ -220,9 +229,10 @@ static int conn_write_once(struct conn *c)
 		q_pop(c, done);
 	else
 		c->q_off += (uint32_t)len;
-	if (w < 0) {
+	if (w < 0) { /* the peer is gone: lws closes it at once, not when it notices */
 		c->dead = true;
 		q_clear(c);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return -1;
 	}
 	return 0;
@@ -231,9 +241,8 @@ static int conn_write_once(struct conn *c)
 /* Writes while the kernel takes everything; the caller has checked that
  * lws holds nothing unsent. A steady connection has one write's worth
  * queued, so this is one send; a big snapshot goes out NET_SCRATCH at a
- * time, and what lws must keep of a short write is never more than that
- * (handing lws a whole 300 KB snapshot made it copy the unsent rest into
- * fresh memory on every join). */
+ * time, and lws copies only what the kernel did not take of it (the 128
+ * KiB send buffer takes a snapshot of a few thousand members whole). */
 static int conn_write(struct conn *c)
 {
 	if (!c->q_n)

@@ -135,6 +135,18 @@ describe('backpressure', () => {
     assert.equal(out.close, 4001, 'then the close frame: too slow');
   });
 
+  it('answers a ping that comes while a snapshot is half written after the snapshot, not inside it', async () => {
+    // tests/lib/slow_reader.py ping: the reader's 4 KiB window stops the
+    // 400 KB snapshot part-way; lws answers the ping as soon as its own
+    // buffer is empty, so that buffer must hold the snapshot's whole rest
+    const out = await slowReaderRun('ping');
+    assert.equal(out.cut_off, 0, `every frame whole (${JSON.stringify(out)})`);
+    assert.equal(out.frames[0][0], 2, 'the join reply first');
+    assert.ok(out.frames[0][1] > 300000, 'with the whole snapshot');
+    assert.equal(out.frames[1][0], 10, 'then the pong');
+    assert.ok(out.pong, 'carrying the ping\'s payload');
+  });
+
   it('closes a reader that stalls after reading fast before the kernel holds megabytes for it', async () => {
     // tests/lib/slow_reader.py: a reader with a 64 KiB receive buffer reads
     // 50 messages of 8,000 bytes as they come, then stops; another member

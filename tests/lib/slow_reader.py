@@ -4,7 +4,7 @@
 Node cannot shrink a socket's receive buffer before it connects; this client
 can, so the server's write of a big frame to it falls short half-way.
 
-  slow_reader.py PORT [steady|stall]
+  slow_reader.py PORT [steady|stall|ping]
 
 Creates a room; a writer posts 50 messages of 8,000 bytes (a snapshot of
 about 400 KB); the reader joins with a 4 KiB receive buffer and reads
@@ -29,6 +29,14 @@ of their frames (`after_stop`: what the server took on for the reader before
 it gave up), the bytes the reader then got (`held`: its own and the
 server's kernel buffers, lws's unsent write, the close frame) and the close
 code; exits 1 if a frame is cut off or no close frame came.
+
+With `ping` the reader sends a ping as soon as its join is applied, while
+the snapshot's write to it is stuck part-way, and nobody chats; then it
+reads until the pong. Prints one JSON line: the frames' opcodes and sizes,
+whether the pong carried the ping's payload, and the bytes cut off; exits 1
+unless the snapshot came whole and the pong after it (a pong written inside
+the snapshot's frame breaks the stream: the snapshot's length then swallows
+it, and what follows is no frame).
 """
 import base64
 import json
@@ -41,6 +49,7 @@ import urllib.request
 PORT = int(sys.argv[1])
 STEADY = sys.argv[2:] == ['steady']
 STALL = sys.argv[2:] == ['stall']
+PING = sys.argv[2:] == ['ping']
 BASE = 'http://127.0.0.1:%d' % PORT
 
 
@@ -81,11 +90,11 @@ def connect(rcvbuf=None, maxseg=None):
     return s
 
 
-def send(s, obj):
-    p, m = mp(obj), os.urandom(4)
+def send(s, obj, opcode=2):
+    p, m = mp(obj) if opcode == 2 else obj, os.urandom(4)
     n = bytes([0x80 | len(p)]) if len(p) < 126 else bytes([0x80 | 126]) + struct.pack('>H', len(p))
     masked = int.from_bytes(p, 'little') ^ int.from_bytes((m * (len(p) // 4 + 1))[:len(p)], 'little')
-    s.sendall(b'\x82' + n + m + masked.to_bytes(len(p), 'little'))
+    s.sendall(bytes([0x80 | opcode]) + n + m + masked.to_bytes(len(p), 'little'))
 
 
 def frames(data):
@@ -215,6 +224,29 @@ wr.until(lambda op, p: b'\xa1t\xa2ok' in p[:8] and b'\xa2id\x33' in p)
 r = connect(rcvbuf=4096, maxseg=536)
 send(r, {'t': 'join', 'id': 1, 'room': room, 'name': 'Reader'})
 wr.until(lambda op, p: b'\xa6joined' in p[:16])  # the reader's join is applied
+
+if PING:  # the snapshot's write is stuck part-way: a ping now
+    send(r, b'potluck-ping', opcode=9)
+    data = b''
+    r.settimeout(10)
+    while True:
+        got, rest = frames(data)
+        if any(op == 10 for op, _, _ in got) or len(rest) > 1 << 20:
+            break
+        try:
+            d = r.recv(1 << 16)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        data += d
+    got, rest = frames(data)
+    ops = [op for op, _, _ in got]
+    pong = [p for op, p, _ in got if op == 10]
+    print(json.dumps({'frames': [[op, len(p)] for op, p, _ in got][:6], 'pong': pong == [b'potluck-ping'],
+                      'cut_off': len(rest)}))
+    whole = ops[:1] == [2] and len(got[0][1]) > 300000
+    sys.exit(0 if whole and pong == [b'potluck-ping'] and not rest else 1)
 
 before = slow_closes()
 sent = 0
