@@ -253,10 +253,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 uint32_t util_crc32c(uint32_t crc, const void *p, size_t n)
 {
 #if defined(__x86_64__)
-	static int hw = -1;
-	if (hw < 0)
-		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	if (hw)
+	if (__builtin_cpu_supports("sse4.2")) /* a flag libgcc read at start-up */
 		return crc32c_hw(crc, p, n);
 #endif
 	return util__crc32c_sw(crc, p, n);

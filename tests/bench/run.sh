@@ -56,8 +56,8 @@
 #        many slow readers were closed (with 4001, or without a close frame
 #        when they read nothing for the 5 s the server waits to send it).
 #        The server runs with --queue-kib BENCH_S7_QUEUE_KIB (64) and its
-#        default 128 KiB send buffer, and the slow readers have a 64 KiB
-#        receive buffer, so that a reader that stops falls over the bound
+#        default 128 KiB send buffer, and the slow readers ask for a 64 KiB
+#        receive buffer (SO_RCVBUF), so that a reader that stops falls over the bound
 #        within the window; with --queue-kib 1024 it takes about 30 s
 #   sio  the usual alternative: s2's rooms, members, sizes and rates
 #        (BENCH_SIO_RATES, default BENCH_RATES) against the reference chat

@@ -189,7 +189,7 @@ def stall(room):
     while n < WARM + 1000 and slow_closes() == before:
         chat(n)
         n += 1
-    data = b''  # then it reads what it was sent, up to the close frame
+    data = rr.buf  # then it reads what it was sent, up to the close frame
     r.settimeout(10)
     while True:
         got, rest = frames(data)
