@@ -113,6 +113,21 @@ def frames(data):
     return out, data[pos:]
 
 
+def read_until(s, data, done):
+    """Reads s onto data until done(frames(data)) holds, the peer closes,
+    or 10 s pass without a byte."""
+    s.settimeout(10)
+    while not done(frames(data)):
+        try:
+            d = s.recv(1 << 20)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        data += d
+    return data
+
+
 def ending(data):
     """The frames in data, the bytes after the last whole one, and the last
     frame's opcode and close code (None unless it is a close frame)."""
@@ -189,19 +204,8 @@ def stall(room):
     while n < WARM + 1000 and slow_closes() == before:
         chat(n)
         n += 1
-    data = rr.buf  # then it reads what it was sent, up to the close frame
-    r.settimeout(10)
-    while True:
-        got, rest = frames(data)
-        if got and got[-1][0] == 8:
-            break
-        try:
-            d = r.recv(1 << 20)
-        except socket.timeout:
-            break
-        if not d:
-            break
-        data += d
+    # then it reads what it was sent, up to the close frame
+    data = read_until(r, rr.buf, lambda fr: fr[0] and fr[0][-1][0] == 8)
     got, rest, op, code = ending(data)
     print(json.dumps({'chats': n - WARM, 'after_stop': sum(sizes[WARM:]), 'held': len(data),
                       'slow_closes': slow_closes() - before, 'close': code, 'cut_off': len(rest)}))
@@ -227,19 +231,7 @@ wr.until(lambda op, p: b'\xa6joined' in p[:16])  # the reader's join is applied
 
 if PING:  # the snapshot's write is stuck part-way: a ping now
     send(r, b'potluck-ping', opcode=9)
-    data = b''
-    r.settimeout(10)
-    while True:
-        got, rest = frames(data)
-        if any(op == 10 for op, _, _ in got) or len(rest) > 1 << 20:
-            break
-        try:
-            d = r.recv(1 << 16)
-        except socket.timeout:
-            break
-        if not d:
-            break
-        data += d
+    data = read_until(r, b'', lambda fr: any(op == 10 for op, _, _ in fr[0]) or len(fr[1]) > 1 << 20)
     got, rest = frames(data)
     ops = [op for op, _, _ in got]
     pong = [p for op, p, _ in got if op == 10]
@@ -263,18 +255,7 @@ while sent < (10 if STEADY else 4000) and (STEADY or slow_closes() == before):
     w.setblocking(True)
     w.settimeout(20)
 
-data = b''
-r.settimeout(10)
-while True:
-    try:
-        d = r.recv(1 << 20)
-    except socket.timeout:
-        break
-    if not d:
-        break
-    data += d
-    if STEADY and sum(1 for _, p, _ in frames(data)[0] if b'\xa4chat' in p[:16]) == sent:
-        break
+data = read_until(r, b'', lambda fr: STEADY and sum(1 for _, p, _ in fr[0] if b'\xa4chat' in p[:16]) == sent)
 got, rest, op, code = ending(data)
 print(json.dumps({'sent': sent, 'chats': sum(1 for _, p, _ in got if b'\xa4chat' in p[:16]), 'slow_closes': slow_closes() - before, 'bytes': len(data),
                   'frames': len(got), 'sizes': [len(p) for _, p, _ in got][:4], 'cut_off': len(rest),
