@@ -171,9 +171,8 @@ static int configure(struct config *c, int argc, char **argv)
 {
 	*c = (struct config){.host = "127.0.0.1", .port = 8080, .data_dir = "./data",
 			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000,
-			     .retention_d = 30, .queue_kib = 1024, .queue_frames = 4096, .sndbuf_kib = 128,
-			     .rate = 20,
-			     .burst = 40};
+			     .retention_d = 30, .queue_kib = 1024, .queue_frames = 4096,
+			     .sndbuf_kib = 128, .rate = 20, .burst = 40};
 	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
 		const char *v = getenv(env_names[i][0]);
 		if (v && *v && set_option(c, env_names[i][1], v)) {

@@ -24,7 +24,6 @@ struct conn {
 	struct frame *inl[4];     /* ... or on the heap once more are waiting */
 	uint32_t q_head, q_n, q_cap;
 	uint32_t q_bytes;         /* not yet written */
-	uint32_t q_off;           /* of the head frame, already written */
 	float tokens;             /* rate limit bucket */
 	uint32_t refill_ms;       /* uv_now() when last refilled, modulo 2^32 */
 	uint16_t refused;         /* requests refused in a row (a flood at 200) */

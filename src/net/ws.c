@@ -48,7 +48,6 @@ static void q_pop(struct conn *c, uint32_t n)
 		c->q_head = (c->q_head + 1) % c->q_cap;
 		c->q_n--;
 	}
-	c->q_off = 0;
 	if (!c->q_n && c->q != c->inl) { /* drained: back to the inline slots */
 		free(c->q);
 		c->q = c->inl;
@@ -61,27 +60,6 @@ static void q_clear(struct conn *c)
 {
 	q_pop(c, c->q_n);
 	c->q_bytes = 0;
-}
-
-/* Drops what waits behind a frame that is half written: that one must be
- * finished before anything else, a close frame too, or the peer would read
- * the close as part of its payload. */
-static void q_drop_waiting(struct conn *c)
-{
-	if (!c->q_off) {
-		q_clear(c);
-		return;
-	}
-	while (c->q_n > 1) /* from the tail */
-		frame_unref(c->q[(c->q_head + --c->q_n) % c->q_cap]);
-	c->q_bytes = c->q[c->q_head]->len - c->q_off;
-}
-
-/* Bytes that wait because the peer does not read: the rest of a frame
- * that is half written is on its way and does not count. */
-static uint32_t q_backlog(const struct conn *c)
-{
-	return c->q_off ? c->q_bytes - (c->q[c->q_head]->len - c->q_off) : c->q_bytes;
 }
 
 static void kick_noop(uv_idle_t *h)
@@ -128,14 +106,17 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 		return;
 	/* The bound is on backlog: what waits because the peer does not read
 	 * (lws still holds unsent bytes). Frames for a reading peer go out at
-	 * the end of this iteration, however many (a big snapshot and more). */
-	uint64_t bytes = (uint64_t)q_backlog(c) + f->len;
+	 * the end of this iteration, however many (a big snapshot and more).
+	 * The queue holds whole frames only: a frame the kernel took part of
+	 * is lws's to finish (conn_write_once), so a close frame queued after
+	 * this can never land inside one. */
+	uint64_t bytes = (uint64_t)c->q_bytes + f->len;
 	if ((c->q_n && (c->q_n >= n->cfg.queue_frames || bytes > n->cfg.queue_bytes) &&
 	     lws_partial_buffered(c->wsi)) ||
-	    (uint64_t)c->q_bytes + f->len > UINT32_MAX) {
+	    bytes > UINT32_MAX) {
 		ULOG_I("connection too slow (%u frames, %u bytes queued): closing", c->q_n,
 		       c->q_bytes);
-		q_drop_waiting(c);
+		q_clear(c);
 		n->stats.slow_closes++;
 		net_conn_close(c, NET_CLOSE_SLOW, "too slow: resume to catch up");
 		return;
@@ -172,23 +153,24 @@ const struct hub_io net_hub_io = {
 };
 
 /* One write of at most NET_SCRATCH bytes: a large frame (or a lone one)
- * straight from its memory, from where the last write stopped; several
- * small ones gathered into the scratch buffer. */
-static int conn_write_once(struct conn *c)
+ * straight from its memory, from *off (what earlier writes of this
+ * conn_write took of it); several small ones gathered into the scratch
+ * buffer. */
+static int conn_write_once(struct conn *c, uint32_t *off)
 {
 	struct net *n = c->net;
 	struct frame *head = c->q[c->q_head];
-	size_t rest = head->len - c->q_off;
+	size_t rest = head->len - *off;
 	const uint8_t *p;
 	size_t len;
 	uint32_t done; /* frames finished by this write */
 	if (c->q_n == 1 || rest > NET_SCRATCH / 2) {
-		p = head->data + c->q_off; /* FRAME_HEADROOM leaves LWS_PRE in front */
+		p = head->data + *off; /* FRAME_HEADROOM leaves LWS_PRE in front */
 		len = rest < NET_SCRATCH ? rest : NET_SCRATCH;
 		done = len == rest;
 	} else {
 		uint8_t *dst = n->scratch + LWS_PRE;
-		memcpy(dst, head->data + c->q_off, rest);
+		memcpy(dst, head->data + *off, rest);
 		len = rest;
 		for (done = 1; done < c->q_n; done++) {
 			struct frame *f = c->q[(c->q_head + done) % c->q_cap];
@@ -225,10 +207,12 @@ static int conn_write_once(struct conn *c)
 	n->stats.writes++;
 	n->stats.bytes += len;
 	c->q_bytes -= (uint32_t)len;
-	if (done)
+	if (done) {
 		q_pop(c, done);
-	else
-		c->q_off += (uint32_t)len;
+		*off = 0;
+	} else {
+		*off += (uint32_t)len;
+	}
 	if (w < 0) { /* the peer is gone: lws closes it at once, not when it notices */
 		c->dead = true;
 		q_clear(c);
@@ -245,10 +229,12 @@ static int conn_write_once(struct conn *c)
  * KiB send buffer takes a snapshot of a few thousand members whole). */
 static int conn_write(struct conn *c)
 {
+	uint32_t off = 0; /* into the head frame: a write that took a whole
+			   * piece of it leaves lws nothing, so the loop goes on */
 	if (!c->q_n)
 		return 0;
 	do {
-		if (conn_write_once(c) < 0)
+		if (conn_write_once(c, &off) < 0)
 			return -1;
 	} while (c->q_n && !lws_partial_buffered(c->wsi));
 	return 0;
