@@ -6,23 +6,35 @@
  *   u32 len | u32 crc32c(seq..end) | u64 seq | i64 ts | msgpack (len - 16 bytes)
  *
  * Appends made during one loop iteration are batched: log_flush (called by
- * the server once per iteration, before the net layer flushes) writes each
- * dirty room's batch with one write() and only then delivers the records, so
- * nothing is applied, fanned out or acknowledged before write() returned:
+ * the server once per iteration, before the net layer flushes) stores each
+ * dirty room's batch and only then delivers the records, so nothing is
+ * applied, fanned out or acknowledged before the batch is in the page cache:
  * killing the process loses nothing anyone has seen. Syncing runs on the
  * libuv thread pool at most every fsync_ms on duplicated descriptors, so it
  * never blocks the loop and a room may be closed while its sync runs; a power
  * loss can take at most that interval. A few rooms are synced with
  * fdatasync each, many with one syncfs of their file system.
  *
+ * A batch is stored by copying it into a shared mapping of the file's next
+ * WINDOW bytes, allocated ahead with fallocate (so a full disk fails there,
+ * not as SIGBUS in a copy). A write() per batch, with the inode update it
+ * brings, had cost a chatty room more than anything else in the log. The
+ * zeros ahead of the last record are given back (the file cut to its
+ * records) when the room closes or has been quiet for a sync interval, which
+ * also unmaps the window, so a quiet room holds neither disk nor memory.
+ * With fsync_ms 0 (a sync per batch), or where the window cannot be had,
+ * the batch is written with pwrite() instead.
+ *
  * On load, a record whose length runs past the end of the file, whose
  * checksum fails or whose seq is not the next one ends the log: it is a torn
- * write, so the file is cut there and the room loads without it.
+ * write, so the file is cut there and the room loads without it. A zero
+ * length ends it too: the space allocated ahead before a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -37,6 +49,7 @@
 #define HDR 24 /* len, crc, seq, ts */
 #define MAX_RECORD (1u << 20)
 #define SYNCFS_MIN 4 /* rooms to sync at once that make one syncfs cheaper */
+#define WINDOW (64u << 10) /* mapped and allocated ahead of a room's appends */
 
 struct flroom {
 	struct log *log; /* first: see log.h */
@@ -48,11 +61,16 @@ struct flroom {
 	uint64_t seq;
 	int64_t last_ts;
 	off_t size;          /* bytes stored */
+	off_t end;           /* the file's length: size, or more while allocated ahead */
+	uint8_t *map;        /* the file's bytes [map_at, map_at + map_len), or NULL */
+	off_t map_at;
+	size_t map_len;
 	struct buf pending;  /* encoded records not yet written */
 	struct flroom *next_dirty;
 	struct flroom *prev, *next; /* open rooms */
 	bool dirty;
 	bool unsynced;
+	bool stored;         /* a batch went in since the last sync tick */
 };
 
 struct filelog {
@@ -60,6 +78,7 @@ struct filelog {
 	uv_loop_t *loop;
 	char *dir;
 	unsigned fsync_ms;
+	size_t page;
 	struct flroom *dirty;
 	struct flroom *open;     /* list of open rooms */
 	uv_idle_t kick;          /* keeps the loop from blocking while dirty */
@@ -185,14 +204,18 @@ static int replay(struct flroom *r)
 	if (rc)
 		return rc;
 	size_t off = walk(data, size, 0, r->cbs.record, r->ctx, &r->seq, &r->last_ts);
+	size_t zeros = 0; /* allocated ahead before a crash: nothing was lost */
+	while (off + zeros < size && data[off + zeros] == 0)
+		zeros++;
 	free(data);
 	if (off < size) {
-		ULOG_W("room %s: dropping %zu bytes of torn or corrupt log tail at offset %zu",
-		       r->id, size - off, off);
+		if (off + zeros < size)
+			ULOG_W("room %s: dropping %zu bytes of torn or corrupt log tail at offset %zu",
+			       r->id, size - off, off);
 		if (ftruncate(r->fd, (off_t)off) < 0)
 			return PL_EIO;
 	}
-	r->size = (off_t)off;
+	r->size = r->end = (off_t)off;
 	return 0;
 }
 
@@ -227,7 +250,7 @@ static int fl_room_load(struct log_room *lr, int flags)
 	struct flroom *r = (struct flroom *)lr;
 	char path[4096];
 	path_of(r->fl, r->id, path, sizeof(path));
-	int oflags = O_RDWR | O_APPEND | O_CLOEXEC | ((flags & LOG_CREATE) ? O_CREAT | O_EXCL : 0);
+	int oflags = O_RDWR | O_CLOEXEC | ((flags & LOG_CREATE) ? O_CREAT | O_EXCL : 0);
 	r->fd = open(path, oflags, 0600);
 	int rc = 0;
 	if (r->fd < 0) {
@@ -285,18 +308,70 @@ static int fl_room_append(struct log_room *lr, const uint8_t *data, size_t len)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+static int pwrite_all(int fd, const uint8_t *p, size_t n, off_t at)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = pwrite(fd, p, n, at);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
 			return -errno;
 		p += w;
 		n -= (size_t)w;
+		at += w;
 	}
 	return 0;
+}
+
+/* Gives back what was allocated ahead: the mapping, and the file's zeros. */
+static void unmap(struct flroom *r)
+{
+	if (r->map) {
+		munmap(r->map, r->map_len);
+		r->map = NULL;
+	}
+	if (r->end > r->size) {
+		if (ftruncate(r->fd, r->size) == 0)
+			r->end = r->size;
+		else
+			ULOG_E("room %s: cannot cut the log back to %lld bytes: %s", r->id,
+			       (long long)r->size, strerror(errno));
+	}
+}
+
+/* Maps the file so that [size, size + n) is in the mapping; false when it
+ * cannot (then the batch is written with pwrite). */
+static bool map_for(struct flroom *r, size_t n)
+{
+	if (r->map && r->size + (off_t)n <= r->map_at + (off_t)r->map_len)
+		return true;
+	if (r->fl->fsync_ms == 0)
+		return false;
+	if (r->map) {
+		munmap(r->map, r->map_len);
+		r->map = NULL;
+	}
+	off_t at = r->size & ~(off_t)(r->fl->page - 1);
+	size_t len = ((size_t)(r->size - at) + n + WINDOW - 1) / WINDOW * WINDOW;
+	if (at + (off_t)len > r->end) {
+		int e = posix_fallocate(r->fd, r->end, at + (off_t)len - r->end);
+		if (e) {
+			ULOG_W("room %s: cannot allocate log space ahead: %s", r->id, strerror(e));
+			unmap(r);
+			return false;
+		}
+		r->end = at + (off_t)len;
+	}
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, at);
+	if (m == MAP_FAILED) {
+		ULOG_W("room %s: cannot map the log: %s", r->id, strerror(errno));
+		unmap(r);
+		return false;
+	}
+	r->map = m;
+	r->map_at = at;
+	r->map_len = len;
+	return true;
 }
 
 /* Delivers a stored batch, or reports each of its records as failed. */
@@ -315,12 +390,19 @@ static void each_record(struct flroom *r, const struct buf *batch, int err)
 	}
 }
 
-/* Writes a room's batch; on failure cuts the file back and rolls seq back. */
+/* Stores a room's batch; on failure cuts the file back and rolls seq back. */
 static int write_batch(struct flroom *r, const struct buf *batch)
 {
-	int e = write_all(r->fd, buf_data(batch), batch->len);
+	int e = 0;
+	if (map_for(r, batch->len))
+		memcpy(r->map + (r->size - r->map_at), buf_data(batch), batch->len);
+	else
+		e = pwrite_all(r->fd, buf_data(batch), batch->len, r->size);
 	if (e == 0) {
 		r->size += (off_t)batch->len;
+		if (r->end < r->size)
+			r->end = r->size;
+		r->stored = true;
 		if (r->fl->fsync_ms == 0)
 			fdatasync(r->fd);
 		else
@@ -328,8 +410,9 @@ static int write_batch(struct flroom *r, const struct buf *batch)
 		return 0;
 	}
 	ULOG_E("room %s: log write failed: %s", r->id, strerror(-e));
-	if (ftruncate(r->fd, r->size) < 0)
-		ULOG_E("room %s: cannot cut the log back: %s", r->id, strerror(errno));
+	if (r->end < r->size + (off_t)batch->len) /* pwrite may have grown it */
+		r->end = r->size + (off_t)batch->len;
+	unmap(r);
 	r->seq = get64(buf_data(batch) + 8) - 1;
 	return PL_EUNAVAIL;
 }
@@ -390,6 +473,11 @@ static void sync_done(uv_work_t *req, int status)
 static void sync_tick(uv_timer_t *t)
 {
 	struct filelog *fl = t->data;
+	for (struct flroom *r = fl->open; r; r = r->next) {
+		if (!r->stored)
+			unmap(r); /* quiet for a whole interval */
+		r->stored = false;
+	}
 	if (fl->sync_running)
 		return;
 	int n = 0;
@@ -439,6 +527,7 @@ static void fl_room_free(struct log_room *lr)
 		write_batch(r, &r->pending);
 	}
 	if (r->fd >= 0) {
+		unmap(r);
 		if (r->unsynced)
 			fdatasync(r->fd);
 		close(r->fd);
@@ -531,6 +620,7 @@ struct log *log_filelog_new(uv_loop_t *loop, const char *dir, unsigned fsync_ms)
 	fl->base.ops = &filelog_ops;
 	fl->loop = loop;
 	fl->fsync_ms = fsync_ms;
+	fl->page = (size_t)sysconf(_SC_PAGESIZE);
 	uv_idle_init(loop, &fl->kick);
 	fl->kick.data = fl;
 	uv_timer_init(loop, &fl->sync_timer);

@@ -128,7 +128,10 @@ struct fix {
 	struct sink a, b;
 };
 
-static int setup(void **state)
+/* fsync_ms 0 writes each batch with pwrite and syncs it; any other value
+ * copies it into a mapping allocated ahead (here never synced by the timer,
+ * which does not fire within a test unless the test runs the loop). */
+static int setup_with(void **state, unsigned fsync_ms)
 {
 	struct fix *f = calloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/potluck-filelog-XXXXXX");
@@ -136,11 +139,21 @@ static int setup(void **state)
 		return -1;
 	if (uv_loop_init(&f->loop))
 		return -1;
-	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	f->log = log_filelog_new(&f->loop, f->dir, fsync_ms);
 	if (!f->log)
 		return -1;
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, 0);
+}
+
+static int setup_mapped(void **state)
+{
+	return setup_with(state, 60000);
 }
 
 static void close_log(struct fix *f)
@@ -244,6 +257,26 @@ static void assert_recs(const struct sink *s, size_t at, int from, int to)
 	}
 }
 
+/* Bytes of records at the start of the file: up to its end, or up to the
+ * zeros allocated ahead of an open room's next record. */
+static off_t stored_size(const struct fix *f, const char *id)
+{
+	char path[256];
+	room_path(f, id, path, sizeof(path));
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	off_t at = 0;
+	uint8_t h[4];
+	while (pread(fd, h, 4, at) == 4) {
+		uint32_t len = h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24;
+		if (len == 0)
+			break;
+		at += 8 + (off_t)len;
+	}
+	close(fd);
+	return at;
+}
+
 /* Bytes a record of n payload bytes takes in the file. */
 static off_t rec_bytes(size_t n)
 {
@@ -286,8 +319,9 @@ static void test_records_are_written_to_the_file_before_delivery(void **state)
 	append_str(lr, "one");
 	assert_int_equal(file_size(f, ROOM_A), 0); /* batched until the flush */
 	log_flush(f->log);
-	assert_int_equal(file_size(f, ROOM_A), rec_bytes(3));
+	assert_int_equal(stored_size(f, ROOM_A), rec_bytes(3));
 	log_room_free(lr);
+	assert_int_equal(file_size(f, ROOM_A), rec_bytes(3)); /* nothing ahead once closed */
 }
 
 static void test_file_has_the_documented_record_layout(void **state)
@@ -395,7 +429,7 @@ static void test_log_sync_stores_and_delivers_what_is_pending(void **state)
 	append_n(lr, 0, 3);
 	assert_err(log_sync(f->log), 0);
 	assert_int_equal(f->a.n, 3);
-	assert_int_equal(file_size(f, ROOM_A), 3 * rec_bytes(8));
+	assert_int_equal(stored_size(f, ROOM_A), 3 * rec_bytes(8));
 	log_room_free(lr);
 }
 
@@ -599,6 +633,92 @@ static void test_record_out_of_sequence_ends_the_log(void **state)
 	assert_loads_good_prefix(f, ROOM_A, 3);
 }
 
+/* ---- space allocated ahead (the mapped store) ---------------------------- */
+
+/* What a crash leaves of the space allocated ahead: zeros after the last
+ * record. They end the log like a torn record, and nothing is lost. */
+static void test_zeros_after_the_last_record_are_cut(void **state)
+{
+	struct fix *f = *state;
+	write_room(f, ROOM_A, 3);
+	static const uint8_t zeros[5000];
+	append_bytes(f, ROOM_A, zeros, sizeof(zeros));
+	assert_loads_good_prefix(f, ROOM_A, 3);
+}
+
+static void count_rec(void *ctx, const struct log_rec *rec)
+{
+	(void)rec;
+	++*(int *)ctx;
+}
+
+/* The records of an open room are in the file as soon as they are
+ * delivered: an export reads them, and a process that loads the room after
+ * this one was killed finds all of them and cuts what was ahead. */
+static void test_an_open_room_file_holds_every_delivered_record(void **state)
+{
+	struct fix *f = *state;
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_n(lr, 0, 3);
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 3);
+	assert_int_equal(stored_size(f, ROOM_A), 3 * rec_bytes(8));
+
+	struct log *other = log_filelog_new(&f->loop, f->dir, 0);
+	assert_non_null(other);
+	int n = 0;
+	assert_err(log_read(other, ROOM_A, 0, count_rec, &n), 0);
+	assert_int_equal(n, 3);
+	struct log_room *again = log_room_new(other, ROOM_A, &cbs, &f->b);
+	assert_err(log_room_load(again, 0), 0);
+	assert_int_equal(f->b.n, 3);
+	assert_recs(&f->b, 0, 0, 3);
+	assert_int_equal(file_size(f, ROOM_A), 3 * rec_bytes(8));
+	log_room_free(again);
+	log_free(other);
+	log_room_free(lr);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+}
+
+static void wait_done(uv_timer_t *t);
+
+static void wait_ms(struct fix *f, unsigned ms)
+{
+	uv_timer_t wait;
+	uv_timer_init(&f->loop, &wait);
+	uv_timer_start(&wait, wait_done, ms, 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&wait, NULL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+}
+
+/* A room quiet for a whole sync interval gives back the space allocated
+ * ahead (and its mapping), and appends again afterwards as before. */
+static void test_a_quiet_room_gives_back_the_space_ahead(void **state)
+{
+	struct fix *f = *state;
+	close_log(f);
+	f->log = log_filelog_new(&f->loop, f->dir, 10); /* sync at most every 10 ms */
+	assert_non_null(f->log);
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	append_n(lr, 0, 2);
+	log_flush(f->log);
+	assert_int_equal(stored_size(f, ROOM_A), 2 * rec_bytes(8));
+	assert_true(file_size(f, ROOM_A) > 2 * rec_bytes(8)); /* allocated ahead */
+	wait_ms(f, 60); /* several sync ticks, none with an append */
+	assert_int_equal(file_size(f, ROOM_A), 2 * rec_bytes(8));
+	append_n(lr, 2, 4);
+	log_flush(f->log);
+	assert_int_equal(f->a.n, 4);
+	assert_int_equal(stored_size(f, ROOM_A), 4 * rec_bytes(8));
+	log_room_free(lr);
+	assert_int_equal(file_size(f, ROOM_A), 4 * rec_bytes(8));
+	lr = open_room(f, ROOM_A, &f->b, 0, 0);
+	assert_int_equal(f->b.n, 4);
+	assert_recs(&f->b, 0, 0, 4);
+	log_room_free(lr);
+}
+
 /* ---- failures ---------------------------------------------------------- */
 
 static void ignore_sigxfsz(void)
@@ -615,25 +735,25 @@ static void test_failed_write_reports_failed_and_reuses_the_seq(void **state)
 	struct rlimit lim;
 	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
 	/* a file big enough that the test's own output stays under the limit */
-	static uint8_t chunk[16384];
+	static uint8_t chunk[16384], big[70000]; /* big: more than the space mapped ahead */
 	for (int i = 0; i < 8; i++)
 		assert_err(log_room_append(lr, chunk, sizeof(chunk)), 0);
 	log_flush(f->log);
 	assert_int_equal(f->a.n, 8);
-	off_t size = file_size(f, ROOM_A);
+	off_t size = stored_size(f, ROOM_A);
 
 	ignore_sigxfsz();
 	lim = fsize_limit;
 	lim.rlim_cur = (rlim_t)size + 1000;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	append_str(lr, "fits");
-	assert_err(log_room_append(lr, chunk, 4000), 0); /* does not fit */
+	assert_err(log_room_append(lr, big, sizeof(big)), 0); /* does not fit */
 	log_flush(f->log);
 	setrlimit(RLIMIT_FSIZE, &fsize_limit);
 
 	assert_int_equal(f->a.n, 8); /* nothing of the batch delivered */
 	assert_int_equal(f->a.failed, 2);
-	assert_int_equal(f->a.failed_len, 4000);
+	assert_int_equal(f->a.failed_len, sizeof(big));
 	assert_err(f->a.failed_err, PL_EUNAVAIL);
 	assert_int_equal(file_size(f, ROOM_A), size); /* cut back */
 
@@ -790,7 +910,10 @@ static void test_log_free_waits_for_a_running_background_sync(void **state)
 	log_room_free(lr);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+/* every test runs twice: with pwrite (fsync_ms 0) and with the mapped store */
+#define T(name)                                                                            \
+	cmocka_unit_test_setup_teardown(name, setup, teardown),                            \
+		{#name " (mapped)", name, setup_mapped, teardown, NULL}
 
 int main(void)
 {
@@ -816,6 +939,9 @@ int main(void)
 		T(test_corrupt_checksum_in_the_middle_ends_the_log_there),
 		T(test_corrupt_seq_in_the_middle_ends_the_log_there),
 		T(test_record_out_of_sequence_ends_the_log),
+		T(test_zeros_after_the_last_record_are_cut),
+		T(test_an_open_room_file_holds_every_delivered_record),
+		T(test_a_quiet_room_gives_back_the_space_ahead),
 		T(test_failed_write_reports_failed_and_reuses_the_seq),
 		T(test_background_sync_of_many_rooms_keeps_them_writable),
 		T(test_log_free_waits_for_a_running_background_sync),
