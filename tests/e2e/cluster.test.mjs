@@ -38,10 +38,13 @@ const portFree = (port) => new Promise((res) => {
   s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
 });
 
-// A base port P with P, P+1, P+2 and P+379 (redis) all free.
+// A base port P with P, P+1, P+2 and P+379 (redis) all free, below the
+// kernel's ephemeral range (32768 and up), from which the other tests'
+// servers and every outgoing connection take theirs: a port free now
+// could otherwise be taken before the cluster binds it.
 async function freeBase() {
   for (let i = 0; i < 50; i++) {
-    const p = 20000 + Math.floor(Math.random() * 20000);
+    const p = 20000 + Math.floor(Math.random() * 12000);
     if (await portFree(p) && await portFree(p + 1) && await portFree(p + 2) && await portFree(p + 379))
       return p;
   }

@@ -3,13 +3,12 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, truncateSync, statSync } from 'node:fs';
+import { openSync, writeSync, closeSync, truncateSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
-import { decode } from '@msgpack/msgpack';
 import { startServer, createRoom, tempDir } from '../lib/server.mjs';
 import { connect, joinedClient, closeAll, chatView } from '../lib/client.mjs';
 import { stopCleanly } from '../lib/lifecycle.mjs';
-import { crc32c } from '../lib/session.mjs';
+import { readLog } from '../lib/session.mjs';
 
 const servers = [];
 const clients = [];
@@ -42,30 +41,6 @@ async function roomWithChat(dataDir, texts) {
     await a.waitFor((m) => m.t === 'chat' && m.seq === ok.seq);
   }
   return { srv, room, a, chats: a.events((m) => m.t === 'chat').map(chatView) };
-}
-
-// Reads a room log file; asserts the documented framing record by record.
-function readLog(file) {
-  const buf = readFileSync(file);
-  const records = [];
-  let off = 0;
-  while (off < buf.length) {
-    assert.ok(off + 8 <= buf.length, `record header at ${off}`);
-    const len = buf.readUInt32LE(off);
-    const crc = buf.readUInt32LE(off + 4);
-    assert.ok(len >= 16 && off + 8 + len <= buf.length, `record length ${len} at ${off}`);
-    const rest = buf.subarray(off + 8, off + 8 + len);
-    assert.equal(crc, crc32c(rest), `CRC-32C of record at ${off}`);
-    const seq = Number(rest.readBigUInt64LE(0));
-    const ts = Number(rest.readBigInt64LE(8));
-    const rec = decode(rest.subarray(16), { useBigInt64: true });
-    records.push({ seq, ts, rec });
-    off += 8 + len;
-  }
-  records.forEach((r, i) => {
-    if (i) assert.equal(r.seq, records[i - 1].seq + 1, `seq gap-free at record ${i}`);
-  });
-  return { buf, records };
 }
 
 describe('restart', () => {
@@ -132,8 +107,12 @@ describe('restart', () => {
     const { srv, room, chats } = await roomWithChat(dataDir, ['alpha', 'beta', 'gamma']);
     await srv.stop({ signal: 'SIGKILL' });
     const file = logPath(dataDir, room.room_id);
-    const size = statSync(file).size;
-    appendFileSync(file, Buffer.from([0x2a, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe]));
+    // A torn write where the next record would have gone (in front of the
+    // zeros the server had allocated ahead, if any).
+    const { end } = readLog(file);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.from([0x2a, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe]), 0, 7, end);
+    closeSync(fd);
 
     const srv2 = await start(dataDir);
     const c = await join(srv2, room.room_id, 'Cid');
@@ -142,8 +121,8 @@ describe('restart', () => {
     assert.equal(ok.t, 'ok', JSON.stringify(ok));
     await c.waitFor((m) => m.t === 'chat' && m.seq === ok.seq);
     await srv2.stop({ signal: 'SIGKILL' });
-    assert.ok(statSync(file).size > size, 'the new record was written');
-    const { records } = readLog(file);   // every byte is a valid record again
+    const { records, end: after } = readLog(file);   // every record is valid again
+    assert.ok(after > end, 'the new record was written');
     assert.equal(records.at(-1).rec.text, 'delta');
 
     // The garbage was cut off, not left in front of the new record.
@@ -157,7 +136,7 @@ describe('restart', () => {
     const { srv, room, chats } = await roomWithChat(dataDir, ['first', 'second', 'third']);
     await srv.stop({ signal: 'SIGKILL' });
     const file = logPath(dataDir, room.room_id);
-    truncateSync(file, statSync(file).size - 3);   // the last record is the chat "third"
+    truncateSync(file, readLog(file).end - 3);   // the last record is the chat "third"
 
     const srv2 = await start(dataDir);
     const c = await join(srv2, room.room_id, 'Cid');

@@ -109,8 +109,11 @@ export function crc32c(buf) {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-// Reads a room's log file record by record, checking the framing; each
-// record is { seq, ts, rec (the decoded map), bytes (its msgpack) }.
+// Reads a room's log file record by record, checking the framing and that
+// seq is gap-free; each record is { seq, ts, rec (the decoded map), bytes
+// (its msgpack) }. A zero length ends the records (PROTOCOL.md): a server
+// that was killed leaves the zeros it had allocated ahead; nothing but zeros
+// may follow. `end` is the offset just after the last record.
 export function readLog(file) {
   const buf = readFileSync(file);
   const records = [];
@@ -118,6 +121,10 @@ export function readLog(file) {
   while (off < buf.length) {
     assert.ok(off + 8 <= buf.length, `record header at ${off}`);
     const len = buf.readUInt32LE(off);
+    if (len === 0) {
+      assert.ok(buf.subarray(off).every((b) => b === 0), `only zeros after the records, from ${off}`);
+      break;
+    }
     const crc = buf.readUInt32LE(off + 4);
     assert.ok(len >= 16 && off + 8 + len <= buf.length, `record length ${len} at ${off}`);
     const rest = buf.subarray(off + 8, off + 8 + len);
@@ -131,5 +138,8 @@ export function readLog(file) {
     });
     off += 8 + len;
   }
-  return { buf, records };
+  records.forEach((r, i) => {
+    if (i) assert.equal(r.seq, records[i - 1].seq + 1, `seq gap-free at record ${i}`);
+  });
+  return { buf, records, end: off };
 }
