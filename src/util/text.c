@@ -98,6 +98,25 @@ static bool is_control(uint32_t cp, bool allow_space)
 	return false;
 }
 
+/* The end of the run of space and visible ASCII (0x20..0x7e) from p[i]:
+ * eight bytes at a time while a whole word is in that range, then byte by
+ * byte. In the test below, a byte under 0x20 sets its high bit in x - 0x20
+ * (or borrows from one that does), one of 0x7f and up in x + 1 or in x
+ * (or carries from one that does): so any flagged bit means such a byte. */
+static size_t ascii_run(const unsigned char *p, size_t i, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if (((x - 0x20 * ones) | x | (x + ones)) & highs)
+			break;
+	}
+	while (i < n && p[i] >= ' ' && p[i] < 0x7f)
+		i++;
+	return i;
+}
+
 int util_text_scan(const char *s, size_t n, bool allow_newlines, struct util_text *t)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -107,24 +126,23 @@ int util_text_scan(const char *s, size_t n, bool allow_newlines, struct util_tex
 	for (size_t i = 0; i < n;) {
 		uint32_t cp = p[i];
 		size_t l = 1;
-		if (cp > ' ' && cp < 0x7f) { /* a run of visible ASCII, the usual case */
-			size_t j = i + 1;
-			while (j < n && p[j] > ' ' && p[j] < 0x7f)
-				j++;
-			if (!t->len) {
-				t->start = i;
-				first = chars;
+		if (cp >= ' ' && cp < 0x7f) { /* a run of plain ASCII, the usual case */
+			size_t j = ascii_run(p, i + 1, n), a = i, b = j;
+			while (a < j && p[a] == ' ') /* spaces are not part of the ends */
+				a++;
+			if (a < j) {
+				while (p[b - 1] == ' ')
+					b--;
+				if (!t->len) {
+					t->start = a;
+					first = chars + (long)(a - i);
+				}
+				t->control |= inner_space_control;
+				t->len = b - t->start;
+				last = chars + (long)(b - i);
 			}
 			chars += (long)(j - i);
-			t->control |= inner_space_control;
-			t->len = j - t->start;
-			last = chars;
 			i = j;
-			continue;
-		}
-		if (cp == ' ') { /* neither part of the text's ends nor a control */
-			chars++;
-			i++;
 			continue;
 		}
 		if (cp >= 0x80 && !(l = utf8_next(p + i, n - i, &cp)))

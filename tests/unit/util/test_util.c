@@ -240,6 +240,7 @@ static void test_text_scan_agrees_with_the_separate_checks(void **state)
 		"\xc2\x85", "\xc2\xa0", "\xc3\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9",
 		"\xe3\x80\x80", "\xf0\x9f\x8d\x95", "\xe2\x80\x83", "\x80", "\xc3",
 		"12345678", "!~", "\x20\x21", "\x7e\x7f",
+		"a b c d e f g h", "        ", "Lunch and learn: ", "0123456789abcdef~",
 	};
 	const size_t natoms = sizeof(atoms) / sizeof(atoms[0]);
 	uint64_t x = 0x9e3779b97f4a7c15ull;
