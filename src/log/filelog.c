@@ -9,11 +9,15 @@
  * the server once per iteration, before the net layer flushes) stores each
  * dirty room's batch and only then delivers the records, so nothing is
  * applied, fanned out or acknowledged before the batch is in the page cache:
- * killing the process loses nothing anyone has seen. Syncing runs on the
- * libuv thread pool at most every fsync_ms on duplicated descriptors, so it
- * never blocks the loop and a room may be closed while its sync runs; a power
- * loss can take at most that interval. A few rooms are synced with
- * fdatasync each, many with one syncfs of their file system.
+ * killing the process loses nothing anyone has seen. Syncing runs at most
+ * every fsync_ms in a child process, the syncer, which gets the rooms'
+ * descriptors over a socket (SCM_RIGHTS), so it never blocks the loop, a
+ * room may be closed while its sync runs, and a power loss can take at most
+ * that interval. A few rooms are synced with fdatasync each, many with one
+ * syncfs of their file system. A process and not libuv's thread pool: with a
+ * second thread, every system call of the server pays for it (the kernel
+ * counts references on each descriptor it looks up, libc switches
+ * cancellation on and off around each send); the syncer shares nothing.
  *
  * A batch is stored by copying it into a shared mapping of the file's next
  * WINDOW bytes, allocated ahead with fallocate (so a full disk fails there,
@@ -34,8 +38,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -83,16 +91,12 @@ struct filelog {
 	struct flroom *open;     /* list of open rooms */
 	uv_idle_t kick;          /* keeps the loop from blocking while dirty */
 	uv_timer_t sync_timer;
-	bool sync_running;
-	bool closed;             /* freed by the sync job's end, if one runs */
-};
-
-struct sync_job {
-	uv_work_t req;
-	struct filelog *fl;
-	int nfd;
-	bool whole_fs; /* fds[0] is synced with syncfs, for every room */
-	int fds[];
+	uv_poll_t sync_poll;     /* the syncer's answers */
+	int sync_sock;           /* our end of the socket to the syncer, or -1 */
+	pid_t syncer;            /* its pid while it runs, or 0 */
+	int handles;             /* libuv handles not yet closed */
+	bool sync_running;       /* a request is with the syncer */
+	bool sync_stopping;      /* sync_poll is being closed */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -436,20 +440,64 @@ static void fl_flush(struct log *log)
 	uv_idle_stop(&fl->kick);
 }
 
-static void sync_work(uv_work_t *req)
+/* ---- the syncer ---------------------------------------------------------- */
+
+#define SYNC_FDS (SYNCFS_MIN - 1) /* descriptors in one request, at most */
+
+/* Many rooms: one syncfs instead of a metadata write and a device flush per
+ * file (100 rooms' fdatasync took 5 % of the server's CPU at 10,000
+ * deliveries/s; one syncfs 0.05 %). It syncs the other files of that file
+ * system too, so a few rooms are synced alone and a quiet server is not
+ * charged for its neighbours' writes. */
+static void sync_now(bool whole_fs, const int *fds, int n)
 {
-	struct sync_job *job = req->data;
-	/* Many rooms: one syncfs instead of a metadata write and a device
-	 * flush per file (100 rooms' fdatasync took 5 % of the server's CPU at
-	 * 10,000 deliveries/s; one syncfs 0.05 %). It syncs the other files of
-	 * that file system too, so a few rooms are synced alone and a quiet
-	 * server is not charged for its neighbours' writes. */
-	if (job->whole_fs && syncfs(job->fds[0]) < 0)
+	if (whole_fs && syncfs(fds[0]) < 0)
 		ULOG_E("log syncfs: %s", strerror(errno));
-	for (int i = 0; i < job->nfd; i++) {
-		if (!job->whole_fs && fdatasync(job->fds[i]) < 0)
+	for (int i = 0; !whole_fs && i < n; i++)
+		if (fdatasync(fds[i]) < 0)
 			ULOG_E("log fdatasync: %s", strerror(errno));
-		close(job->fds[i]);
+}
+
+/* The child: each request is one byte ('s': syncfs, 'f': fdatasync each)
+ * with the descriptors; the answer is the same byte once they are synced.
+ * It holds nothing else of the server's (no listening socket, no client),
+ * ignores the signals meant for the server, and ends with it. */
+static void syncer_main(int sock)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (dup2(sock, 3) < 0)
+		_exit(1);
+	close_range(4, ~0u, 0);
+	for (;;) {
+		char op;
+		int fds[SYNC_FDS];
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(fds))];
+		} ctl;
+		struct iovec iov = {.iov_base = &op, .iov_len = 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+				   .msg_controllen = sizeof(ctl.b)};
+		ssize_t got = recvmsg(3, &m, MSG_CMSG_CLOEXEC);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			_exit(0); /* the server is gone */
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		int n = 0;
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
+		}
+		if (n)
+			sync_now(op == 's', fds, n);
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		if (send(3, &op, 1, MSG_NOSIGNAL) < 0)
+			_exit(0);
 	}
 }
 
@@ -459,15 +507,104 @@ static void fl_release(struct filelog *fl)
 	free(fl);
 }
 
-static void sync_done(uv_work_t *req, int status)
+static void handle_closed(uv_handle_t *h)
 {
-	struct sync_job *job = req->data;
-	struct filelog *fl = job->fl;
-	(void)status;
-	fl->sync_running = false;
-	free(job);
-	if (fl->closed) /* log_free ran while we synced: the last one out frees */
+	struct filelog *fl = h->data;
+	if (--fl->handles == 0)
 		fl_release(fl);
+}
+
+static void poll_closed(uv_handle_t *h)
+{
+	struct filelog *fl = h->data;
+	close(fl->sync_sock); /* the syncer reads the end and exits */
+	fl->sync_sock = -1;
+	if (fl->syncer)
+		waitpid(fl->syncer, NULL, 0);
+	fl->syncer = 0;
+	fl->sync_stopping = false;
+	handle_closed(h);
+}
+
+/* Stops the syncer; a new one starts at the next tick (unless closing). */
+static void syncer_stop(struct filelog *fl)
+{
+	if (fl->sync_sock < 0 || fl->sync_stopping)
+		return;
+	fl->sync_running = false;
+	fl->sync_stopping = true;
+	uv_close((uv_handle_t *)&fl->sync_poll, poll_closed);
+}
+
+static void on_synced(uv_poll_t *h, int status, int events)
+{
+	struct filelog *fl = h->data;
+	char op;
+	(void)events;
+	ssize_t got = status < 0 ? -1 : recv(fl->sync_sock, &op, 1, MSG_DONTWAIT);
+	if (got < 0 && status >= 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (got <= 0) {
+		ULOG_W("the log's syncer is gone; a new one starts at the next sync");
+		syncer_stop(fl);
+		return;
+	}
+	fl->sync_running = false;
+}
+
+static int syncer_start(struct filelog *fl)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0)
+		syncer_main(sv[1]);
+	close(sv[1]);
+	if (pid < 0 || uv_poll_init(fl->loop, &fl->sync_poll, sv[0]) < 0) {
+		ULOG_E("cannot start the log's syncer: %s", strerror(errno));
+		close(sv[0]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return -1;
+	}
+	fl->sync_sock = sv[0];
+	fl->syncer = pid;
+	fl->handles++;
+	fl->sync_poll.data = fl;
+	uv_poll_start(&fl->sync_poll, UV_READABLE | UV_DISCONNECT, on_synced);
+	uv_unref((uv_handle_t *)&fl->sync_poll);
+	return 0;
+}
+
+/* Hands the descriptors to the syncer; where there is none, syncs here. */
+static void sync_request(struct filelog *fl, bool whole_fs, const int *fds, int n)
+{
+	if (fl->sync_stopping || (fl->sync_sock < 0 && syncer_start(fl) < 0)) {
+		sync_now(whole_fs, fds, n);
+		return;
+	}
+	char op = whole_fs ? 's' : 'f';
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(SYNC_FDS * sizeof(int))];
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {.iov_base = &op, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			   .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+	if (sendmsg(fl->sync_sock, &m, MSG_DONTWAIT | MSG_NOSIGNAL) == 1) {
+		fl->sync_running = true;
+		return;
+	}
+	ULOG_W("cannot reach the log's syncer (%s): syncing here", strerror(errno));
+	syncer_stop(fl);
+	sync_now(whole_fs, fds, n);
 }
 
 static void sync_tick(uv_timer_t *t)
@@ -485,35 +622,16 @@ static void sync_tick(uv_timer_t *t)
 		n += r->unsynced;
 	if (!n)
 		return;
-	struct sync_job *job = malloc(sizeof(*job) + (size_t)n * sizeof(int));
-	if (!job)
-		return;
-	job->fl = fl;
-	job->nfd = 0;
-	job->whole_fs = n >= SYNCFS_MIN;
-	job->req.data = job;
+	bool whole_fs = n >= SYNCFS_MIN;
+	int fds[SYNC_FDS], nfd = 0;
 	for (struct flroom *r = fl->open; r; r = r->next) {
 		if (!r->unsynced)
 			continue;
-		if (job->whole_fs && job->nfd) { /* one descriptor names the file system */
-			r->unsynced = false;
-			continue;
-		}
-		int fd = dup(r->fd);
-		if (fd < 0)
-			continue;
-		job->fds[job->nfd++] = fd;
+		if (nfd < (whole_fs ? 1 : SYNC_FDS)) /* one descriptor names the file system */
+			fds[nfd++] = r->fd;
 		r->unsynced = false;
 	}
-	if (!job->nfd) { /* out of descriptors: the rooms stay unsynced for the next tick */
-		free(job);
-		return;
-	}
-	fl->sync_running = true;
-	if (uv_queue_work(fl->loop, &job->req, sync_work, sync_done) < 0) {
-		sync_work(&job->req);
-		sync_done(&job->req, 0);
-	}
+	sync_request(fl, whole_fs, fds, nfd);
 }
 
 static void fl_room_free(struct log_room *lr)
@@ -555,21 +673,16 @@ static int fl_sync(struct log *log)
 	return rc;
 }
 
-static void fl_free_closed(uv_handle_t *h)
-{
-	struct filelog *fl = h->data;
-	fl->closed = true;
-	if (!fl->sync_running)
-		fl_release(fl);
-}
-
+/* A sync the syncer is running goes on without us: it holds its own
+ * descriptors, and it exits once it has read the end of our socket. */
 static void fl_free(struct log *log)
 {
 	struct filelog *fl = (struct filelog *)log;
 	uv_timer_stop(&fl->sync_timer);
 	uv_idle_stop(&fl->kick);
-	uv_close((uv_handle_t *)&fl->sync_timer, NULL);
-	uv_close((uv_handle_t *)&fl->kick, fl_free_closed); /* closes run in order */
+	syncer_stop(fl);
+	uv_close((uv_handle_t *)&fl->sync_timer, handle_closed);
+	uv_close((uv_handle_t *)&fl->kick, handle_closed);
 }
 
 static void fl_heartbeat(struct log *log, uint64_t self, unsigned ttl_ms)
@@ -621,12 +734,17 @@ struct log *log_filelog_new(uv_loop_t *loop, const char *dir, unsigned fsync_ms)
 	fl->loop = loop;
 	fl->fsync_ms = fsync_ms;
 	fl->page = (size_t)sysconf(_SC_PAGESIZE);
+	fl->sync_sock = -1;
+	fl->handles = 2; /* kick and sync_timer; sync_poll while the syncer runs */
 	uv_idle_init(loop, &fl->kick);
 	fl->kick.data = fl;
 	uv_timer_init(loop, &fl->sync_timer);
 	fl->sync_timer.data = fl;
 	uv_unref((uv_handle_t *)&fl->sync_timer);
-	if (fsync_ms)
+	if (fsync_ms) {
+		/* now, while the process is small; again later only if it dies */
+		syncer_start(fl);
 		uv_timer_start(&fl->sync_timer, sync_tick, fsync_ms, fsync_ms);
+	}
 	return &fl->base;
 }

@@ -3,7 +3,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { openSync, writeSync, closeSync, truncateSync } from 'node:fs';
+import { openSync, writeSync, closeSync, truncateSync, readFileSync, readdirSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
 import { startServer, createRoom, tempDir } from '../lib/server.mjs';
 import { connect, joinedClient, closeAll, chatView } from '../lib/client.mjs';
@@ -166,6 +166,20 @@ describe('restart', () => {
     assert.ok(kinds.includes('join'), `kinds: ${kinds}`);
     const chat = records.find((r) => r.rec.k === 'chat');
     assert.equal(chat?.rec.text, 'on disk');
+  });
+
+  it('runs on one thread: the log is synced by a child process, not a thread pool', async () => {
+    const dataDir = tempDir();
+    const { srv } = await roomWithChat(dataDir, ['sync me']);
+    await new Promise((r) => setTimeout(r, 1500));   // past a sync (every 1000 ms by default)
+    const status = readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8');
+    assert.match(status, /^Threads:\s+1$/m, 'one thread');
+    const parentOf = (pid) => {
+      try { return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]; } catch { return null; }
+    };
+    const kids = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && parentOf(d) === String(srv.proc.pid));
+    assert.equal(kids.length, 1, `one syncer process: ${kids}`);
+    assert.match(readFileSync(`/proc/${kids[0]}/status`, 'utf8'), /^Threads:\s+1$/m);
   });
 
   it('stops every server still running cleanly on SIGTERM: exit status 0, no sanitizer report', async () => {

@@ -771,44 +771,6 @@ static void test_failed_write_reports_failed_and_reuses_the_seq(void **state)
 
 /* ---- the background fsync ---------------------------------------------- */
 
-struct blocker {
-	uv_work_t req;
-	uv_sem_t *go;
-};
-
-static void block_work(uv_work_t *req)
-{
-	struct blocker *b = req->data;
-	uv_sem_wait(b->go);
-}
-
-static void block_done(uv_work_t *req, int status)
-{
-	(void)req;
-	(void)status;
-}
-
-struct shutdown_ctx {
-	struct fix *f;
-	uv_sem_t go;
-	int nblockers;
-	uv_timer_t stop, release;
-};
-
-static void on_stop(uv_timer_t *t)
-{
-	struct shutdown_ctx *c = t->data;
-	log_free(c->f->log); /* what the server does at shutdown */
-	c->f->log = NULL;
-}
-
-static void on_release(uv_timer_t *t)
-{
-	struct shutdown_ctx *c = t->data;
-	for (int i = 0; i < c->nblockers; i++)
-		uv_sem_post(&c->go);
-}
-
 static void wait_done(uv_timer_t *t)
 {
 	(void)t;
@@ -861,52 +823,99 @@ static void test_background_sync_of_many_rooms_keeps_them_writable(void **state)
 	}
 }
 
-/* log_free while a periodic fdatasync is still queued on the thread pool:
- * the log must not be freed under the job (ASan reports a use after free
- * otherwise), and the loop must still close cleanly. */
-static void test_log_free_waits_for_a_running_background_sync(void **state)
+/* The syncer is a child process: the pids of this process's children, a
+ * dead one too until it is reaped. */
+static int children(pid_t *out, int max)
+{
+	int n = 0;
+	uv_fs_t req;
+	if (uv_fs_scandir(NULL, &req, "/proc", 0, NULL) < 0)
+		return -1;
+	uv_dirent_t ent;
+	while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", ent.name);
+		FILE *fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[len] = '\0';
+		const char *rp = strrchr(buf, ')'); /* the name may hold spaces */
+		int ppid = 0;
+		char st;
+		if (rp && sscanf(rp + 1, " %c %d", &st, &ppid) == 2 && ppid == getpid() && n < max)
+			out[n++] = atoi(ent.name);
+	}
+	uv_fs_req_cleanup(&req);
+	return n;
+}
+
+/* Runs the loop until this process has `want` children (2 s at most). */
+static int wait_children(struct fix *f, int want, pid_t *out)
+{
+	int n = children(out, 4);
+	for (int i = 0; i < 200 && n != want; i++) {
+		wait_ms(f, 10);
+		n = children(out, 4);
+	}
+	return n;
+}
+
+/* log_free while the syncer may be syncing: the log is freed at once (ASan
+ * reports any use after free), the syncer ends and is reaped, and the
+ * records are on disk. */
+static void test_log_free_while_a_sync_runs_loses_nothing(void **state)
 {
 	struct fix *f = *state;
 	close_log(f);
-	f->log = log_filelog_new(&f->loop, f->dir, 1); /* fsync at most every 1 ms */
+	f->log = log_filelog_new(&f->loop, f->dir, 1); /* sync at most every 1 ms */
 	assert_non_null(f->log);
+	pid_t kids[4];
+	assert_int_equal(children(kids, 4), 1); /* the syncer, from the start */
 	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
 	append_n(lr, 0, 3);
 	log_flush(f->log);
-
-	/* keep every thread-pool thread busy, so the sync job stays queued */
-	static struct shutdown_ctx c;
-	enum { NB = 4 };
-	static struct blocker b[NB];
-	memset(&c, 0, sizeof(c));
-	c.f = f;
-	c.nblockers = NB;
-	assert_int_equal(uv_sem_init(&c.go, 0), 0);
-	for (int i = 0; i < NB; i++) {
-		b[i].go = &c.go;
-		b[i].req.data = &b[i];
-		assert_int_equal(uv_queue_work(&f->loop, &b[i].req, block_work, block_done), 0);
-	}
-	uv_timer_init(&f->loop, &c.stop);
-	uv_timer_init(&f->loop, &c.release);
-	c.stop.data = c.release.data = &c;
-	/* the sync timer fires after 1 ms and queues its job behind the
-	 * blockers; at 20 ms the log is freed; at 60 ms the job may run */
-	uv_timer_start(&c.stop, on_stop, 20, 0);
-	uv_timer_start(&c.release, on_release, 60, 0);
 	uv_sleep(5);
-	uv_run(&f->loop, UV_RUN_ONCE); /* the sync timer is due: its job is queued */
+	uv_run(&f->loop, UV_RUN_ONCE); /* the sync timer is due: the request goes out */
 	log_room_free(lr);               /* rooms go first, as in the hub */
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&c.stop, NULL);
-	uv_close((uv_handle_t *)&c.release, NULL);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	uv_sem_destroy(&c.go);
-	assert_null(f->log);
-	/* the records are on disk */
+	close_log(f);
+	assert_int_equal(children(kids, 4), 0);
 	f->log = log_filelog_new(&f->loop, f->dir, 0);
 	lr = open_room(f, ROOM_A, &f->b, 0, 0);
 	assert_int_equal(f->b.n, 3);
+	log_room_free(lr);
+}
+
+/* A syncer that dies is replaced at the next sync, which it then runs. */
+static void test_a_killed_syncer_is_replaced(void **state)
+{
+	struct fix *f = *state;
+	close_log(f);
+	f->log = log_filelog_new(&f->loop, f->dir, 5);
+	assert_non_null(f->log);
+	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
+	pid_t before[4], after[4];
+	assert_int_equal(children(before, 4), 1);
+	assert_int_equal(kill(before[0], SIGKILL), 0);
+	/* the server notices and lets it go */
+	assert_int_equal(wait_children(f, 0, after), 0);
+	append_n(lr, 0, 2);
+	log_flush(f->log);
+	/* a sync: a new syncer */
+	assert_int_equal(wait_children(f, 1, after), 1);
+	assert_true(after[0] != before[0]);
+	append_n(lr, 2, 4);
+	log_flush(f->log);
+	wait_ms(f, 30);
+	assert_int_equal(children(after, 4), 1); /* the same one goes on */
+	assert_int_equal(f->a.n, 4);
+	log_room_free(lr);
+	close_log(f);
+	assert_int_equal(children(after, 4), 0);
+	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	lr = open_room(f, ROOM_A, &f->b, 0, 0);
+	assert_int_equal(f->b.n, 4);
 	log_room_free(lr);
 }
 
@@ -917,8 +926,6 @@ static void test_log_free_waits_for_a_running_background_sync(void **state)
 
 int main(void)
 {
-	/* the background-sync test fills the pool: make its size known */
-	setenv("UV_THREADPOOL_SIZE", "4", 1);
 	getrlimit(RLIMIT_FSIZE, &fsize_limit);
 	const struct CMUnitTest tests[] = {
 		T(test_records_are_delivered_after_flush_in_seq_order),
@@ -944,7 +951,8 @@ int main(void)
 		T(test_a_quiet_room_gives_back_the_space_ahead),
 		T(test_failed_write_reports_failed_and_reuses_the_seq),
 		T(test_background_sync_of_many_rooms_keeps_them_writable),
-		T(test_log_free_waits_for_a_running_background_sync),
+		T(test_log_free_while_a_sync_runs_loses_nothing),
+		T(test_a_killed_syncer_is_replaced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
