@@ -465,6 +465,7 @@ static void sync_now(bool whole_fs, const int *fds, int n)
 static void syncer_main(int sock)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "potluckd-sync");
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

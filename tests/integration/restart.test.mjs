@@ -179,7 +179,9 @@ describe('restart', () => {
     };
     const kids = readdirSync('/proc').filter((d) => /^\d+$/.test(d) && parentOf(d) === String(srv.proc.pid));
     assert.equal(kids.length, 1, `one syncer process: ${kids}`);
-    assert.match(readFileSync(`/proc/${kids[0]}/status`, 'utf8'), /^Threads:\s+1$/m);
+    const kid = readFileSync(`/proc/${kids[0]}/status`, 'utf8');
+    assert.match(kid, /^Name:\s+potluckd-sync$/m);
+    assert.match(kid, /^Threads:\s+1$/m);
   });
 
   it('stops every server still running cleanly on SIGTERM: exit status 0, no sanitizer report', async () => {
