@@ -26,8 +26,11 @@
  * zeros ahead of the last record are given back (the file cut to its
  * records) when the room closes or has been quiet for a sync interval, which
  * also unmaps the window, so a quiet room holds neither disk nor memory.
- * With fsync_ms 0 (a sync per batch), or where the window cannot be had,
- * the batch is written with pwrite() instead.
+ * With fsync_ms 0 (a sync per batch), where the window cannot be had, or on
+ * a file system where an allocated block may still need space when it is
+ * written (copy-on-write ones: a full disk would then be a SIGBUS, not an
+ * error), the batch is written with pwrite() instead: only ext2/3/4, XFS and
+ * tmpfs are mapped.
  *
  * On load, a record whose length runs past the end of the file, whose
  * checksum fails or whose seq is not the next one ends the log: it is a torn
@@ -42,8 +45,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -58,6 +64,7 @@
 #define MAX_RECORD (1u << 20)
 #define SYNCFS_MIN 4 /* rooms to sync at once that make one syncfs cheaper */
 #define WINDOW (64u << 10) /* mapped and allocated ahead of a room's appends */
+#define SYNCER_RETRY_MS 30000 /* after the syncer could not be started or used */
 
 struct flroom {
 	struct log *log; /* first: see log.h */
@@ -87,6 +94,7 @@ struct filelog {
 	char *dir;
 	unsigned fsync_ms;
 	size_t page;
+	bool mappable;           /* a batch may go into a mapping (see map_for) */
 	struct flroom *dirty;
 	struct flroom *open;     /* list of open rooms */
 	uv_idle_t kick;          /* keeps the loop from blocking while dirty */
@@ -94,9 +102,12 @@ struct filelog {
 	uv_poll_t sync_poll;     /* the syncer's answers */
 	int sync_sock;           /* our end of the socket to the syncer, or -1 */
 	pid_t syncer;            /* its pid while it runs, or 0 */
+	pid_t reap;              /* a stopped syncer not yet reaped, or 0 */
+	uint64_t retry_at;       /* uv_now() before which no syncer is started */
 	int handles;             /* libuv handles not yet closed */
 	bool sync_running;       /* a request is with the syncer */
 	bool sync_stopping;      /* sync_poll is being closed */
+	bool freeing;            /* log_free ran */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -335,11 +346,15 @@ static void unmap(struct flroom *r)
 		r->map = NULL;
 	}
 	if (r->end > r->size) {
-		if (ftruncate(r->fd, r->size) == 0)
+		struct stat st;
+		if (ftruncate(r->fd, r->size) == 0) {
 			r->end = r->size;
-		else
+		} else {
 			ULOG_E("room %s: cannot cut the log back to %lld bytes: %s", r->id,
 			       (long long)r->size, strerror(errno));
+			if (fstat(r->fd, &st) == 0) /* what a next window may count on */
+				r->end = st.st_size;
+		}
 	}
 }
 
@@ -349,7 +364,7 @@ static bool map_for(struct flroom *r, size_t n)
 {
 	if (r->map && r->size + (off_t)n <= r->map_at + (off_t)r->map_len)
 		return true;
-	if (r->fl->fsync_ms == 0)
+	if (!r->fl->mappable)
 		return false;
 	if (r->map) {
 		munmap(r->map, r->map_len);
@@ -372,6 +387,7 @@ static bool map_for(struct flroom *r, size_t n)
 		unmap(r);
 		return false;
 	}
+	madvise(m, len, MADV_DONTFORK); /* a syncer started later holds no window */
 	r->map = m;
 	r->map_at = at;
 	r->map_len = len;
@@ -471,7 +487,10 @@ static void syncer_main(int sock)
 	signal(SIGHUP, SIG_IGN);
 	if (dup2(sock, 3) < 0)
 		_exit(1);
-	close_range(4, ~0u, 0);
+	struct rlimit lim;
+	if (close_range(4, ~0u, 0) < 0 && getrlimit(RLIMIT_NOFILE, &lim) == 0)
+		for (rlim_t fd = 4; fd < lim.rlim_cur; fd++) /* kernels before 5.9 */
+			close((int)fd);
 	for (;;) {
 		char op;
 		int fds[SYNC_FDS];
@@ -495,6 +514,8 @@ static void syncer_main(int sock)
 		}
 		if (n)
 			sync_now(op == 's', fds, n);
+		else
+			op = 'e'; /* the descriptors did not come (refused on the way) */
 		for (int i = 0; i < n; i++)
 			close(fds[i]);
 		if (send(3, &op, 1, MSG_NOSIGNAL) < 0)
@@ -515,23 +536,37 @@ static void handle_closed(uv_handle_t *h)
 		fl_release(fl);
 }
 
+/* Reaps a stopped syncer: at once when it has exited (it has, when it
+ * closed its end), else at a later tick; when the log is freed, waits for
+ * it, since it may be finishing a sync. */
+static void reap(struct filelog *fl, bool wait)
+{
+	if (fl->reap && waitpid(fl->reap, NULL, wait ? 0 : WNOHANG) != 0)
+		fl->reap = 0;
+}
+
 static void poll_closed(uv_handle_t *h)
 {
 	struct filelog *fl = h->data;
 	close(fl->sync_sock); /* the syncer reads the end and exits */
 	fl->sync_sock = -1;
-	if (fl->syncer)
-		waitpid(fl->syncer, NULL, 0);
+	reap(fl, true); /* one stopped earlier has long exited */
+	fl->reap = fl->syncer;
 	fl->syncer = 0;
 	fl->sync_stopping = false;
+	reap(fl, fl->freeing);
 	handle_closed(h);
 }
 
-/* Stops the syncer; a new one starts at the next tick (unless closing). */
+/* Stops the syncer; a new one starts when the next sync is due. Rooms whose
+ * sync it had not confirmed are synced again then. */
 static void syncer_stop(struct filelog *fl)
 {
 	if (fl->sync_sock < 0 || fl->sync_stopping)
 		return;
+	if (fl->sync_running)
+		for (struct flroom *r = fl->open; r; r = r->next)
+			r->unsynced = true;
 	fl->sync_running = false;
 	fl->sync_stopping = true;
 	uv_close((uv_handle_t *)&fl->sync_poll, poll_closed);
@@ -550,6 +585,13 @@ static void on_synced(uv_poll_t *h, int status, int events)
 		syncer_stop(fl);
 		return;
 	}
+	if (op == 'e') {
+		ULOG_E("the log's syncer did not get the descriptors: syncing in the server "
+		       "for %d s", SYNCER_RETRY_MS / 1000);
+		fl->retry_at = uv_now(fl->loop) + SYNCER_RETRY_MS;
+		syncer_stop(fl);
+		return;
+	}
 	fl->sync_running = false;
 }
 
@@ -562,11 +604,14 @@ static int syncer_start(struct filelog *fl)
 	if (pid == 0)
 		syncer_main(sv[1]);
 	close(sv[1]);
-	if (pid < 0 || uv_poll_init(fl->loop, &fl->sync_poll, sv[0]) < 0) {
-		ULOG_E("cannot start the log's syncer: %s", strerror(errno));
+	int e = pid < 0 ? uv_translate_sys_error(errno) : uv_poll_init(fl->loop, &fl->sync_poll, sv[0]);
+	if (e < 0) {
+		ULOG_E("cannot start the log's syncer (%s): syncing in the server for %d s",
+		       uv_strerror(e), SYNCER_RETRY_MS / 1000);
+		fl->retry_at = uv_now(fl->loop) + SYNCER_RETRY_MS;
 		close(sv[0]);
 		if (pid > 0)
-			waitpid(pid, NULL, 0);
+			waitpid(pid, NULL, 0); /* it exits on the closed socket */
 		return -1;
 	}
 	fl->sync_sock = sv[0];
@@ -581,7 +626,8 @@ static int syncer_start(struct filelog *fl)
 /* Hands the descriptors to the syncer; where there is none, syncs here. */
 static void sync_request(struct filelog *fl, bool whole_fs, const int *fds, int n)
 {
-	if (fl->sync_stopping || (fl->sync_sock < 0 && syncer_start(fl) < 0)) {
+	if (fl->sync_stopping ||
+	    (fl->sync_sock < 0 && (uv_now(fl->loop) < fl->retry_at || syncer_start(fl) < 0))) {
 		sync_now(whole_fs, fds, n);
 		return;
 	}
@@ -616,6 +662,7 @@ static void sync_tick(uv_timer_t *t)
 			unmap(r); /* quiet for a whole interval */
 		r->stored = false;
 	}
+	reap(fl, false);
 	if (fl->sync_running)
 		return;
 	int n = 0;
@@ -674,13 +721,15 @@ static int fl_sync(struct log *log)
 	return rc;
 }
 
-/* A sync the syncer is running goes on without us: it holds its own
- * descriptors, and it exits once it has read the end of our socket. */
+/* The syncer exits once it has read the end of our socket; a sync it is
+ * running (on its own descriptors) is finished first, and waited for. */
 static void fl_free(struct log *log)
 {
 	struct filelog *fl = (struct filelog *)log;
+	fl->freeing = true;
 	uv_timer_stop(&fl->sync_timer);
 	uv_idle_stop(&fl->kick);
+	reap(fl, true);
 	syncer_stop(fl);
 	uv_close((uv_handle_t *)&fl->sync_timer, handle_closed);
 	uv_close((uv_handle_t *)&fl->kick, handle_closed);
@@ -735,6 +784,10 @@ struct log *log_filelog_new(uv_loop_t *loop, const char *dir, unsigned fsync_ms)
 	fl->loop = loop;
 	fl->fsync_ms = fsync_ms;
 	fl->page = (size_t)sysconf(_SC_PAGESIZE);
+	struct statfs fs;
+	fl->mappable = fsync_ms && statfs(dir, &fs) == 0 &&
+		       (fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC ||
+			fs.f_type == TMPFS_MAGIC);
 	fl->sync_sock = -1;
 	fl->handles = 2; /* kick and sync_timer; sync_poll while the syncer runs */
 	uv_idle_init(loop, &fl->kick);
