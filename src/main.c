@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <hiredis/hiredis.h>
@@ -258,6 +259,37 @@ out:
 }
 
 /* Reads the shared secret, creating it (0600) on first start. */
+/* One server per data directory: two would append to the same room files
+ * (and cut each other's space ahead). The lock (flock on DIR/lock, holding
+ * the owner's pid) lasts as long as the process, whatever ends it. */
+static int lock_data_dir(const char *dir)
+{
+	char path[4096], owner[32] = "";
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		ULOG_E("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ULOG_E("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, owner, sizeof(owner) - 1, 0);
+		owner[n > 0 ? n : 0] = '\0';
+		owner[strcspn(owner, "\n")] = '\0';
+		ULOG_E("the data directory %s is in use by another potluckd%s%s%s", dir,
+		       *owner ? " (pid " : "", owner, *owner ? ")" : "");
+		close(fd);
+		return -1;
+	}
+	int n = snprintf(owner, sizeof(owner), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, owner, (size_t)n, 0) != n)
+		ULOG_W("cannot write the pid into %s: %s", path, strerror(errno));
+	return 0; /* fd stays open, and locked, until the process ends */
+}
+
 static int load_secret(struct server *s)
 {
 	if (s->cfg.redis && !s->cfg.secret_file)
@@ -374,6 +406,8 @@ int main(int argc, char **argv)
 	 * storm left a gigabyte behind. */
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	if (uv_loop_init(&s.loop))
+		return 1;
+	if (!s.cfg.redis && lock_data_dir(s.cfg.data_dir))
 		return 1;
 	s.log = s.cfg.redis ? log_redislog_new(&s.loop, s.cfg.redis)
 			    : log_filelog_new(&s.loop, s.cfg.data_dir, s.cfg.fsync_ms);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { openSync, writeSync, closeSync, truncateSync, readFileSync, readdirSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
-import { startServer, createRoom, tempDir } from '../lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, createRoom, tempDir, binary, freePort } from '../lib/server.mjs';
 import { connect, joinedClient, closeAll, chatView } from '../lib/client.mjs';
 import { stopCleanly } from '../lib/lifecycle.mjs';
 import { readLog } from '../lib/session.mjs';
@@ -182,6 +183,19 @@ describe('restart', () => {
     const kid = readFileSync(`/proc/${kids[0]}/status`, 'utf8');
     assert.match(kid, /^Name:\s+potluckd-sync$/m);
     assert.match(kid, /^Threads:\s+1$/m);
+  });
+
+  it('refuses a second server on the same data directory, naming the first; the lock goes with it', async () => {
+    const dataDir = tempDir();
+    const { srv, room, chats } = await roomWithChat(dataDir, ['mine']);
+    const second = spawnSync(binary, ['--host', '127.0.0.1', '--port', String(await freePort()),
+      '--data-dir', dataDir], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`in use by another potluckd \\(pid ${srv.proc.pid}\\)`));
+    await srv.stop({ signal: 'SIGKILL' });
+    const srv2 = await start(dataDir);   // nothing to clean up after a kill
+    const c = await join(srv2, room.room_id, 'Cid');
+    assert.deepEqual(c.joinReply.snapshot.chat.map(chatView), chats);
   });
 
   it('stops every server still running cleanly on SIGTERM: exit status 0, no sanitizer report', async () => {
