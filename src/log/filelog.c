@@ -375,7 +375,11 @@ static bool map_for(struct flroom *r, size_t n)
 	if (at + (off_t)len > r->end) {
 		int e = posix_fallocate(r->fd, r->end, at + (off_t)len - r->end);
 		if (e) {
-			ULOG_W("room %s: cannot allocate log space ahead: %s", r->id, strerror(e));
+			if (e == ENOSPC || e == EFBIG || e == EDQUOT) /* the write says so */
+				ULOG_D("room %s: no log space ahead: %s", r->id, strerror(e));
+			else
+				ULOG_W("room %s: cannot allocate log space ahead: %s", r->id,
+				       strerror(e));
 			unmap(r);
 			return false;
 		}
