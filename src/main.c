@@ -258,7 +258,6 @@ out:
 	return rc;
 }
 
-/* Reads the shared secret, creating it (0600) on first start. */
 /* One server per data directory: two would append to the same room files
  * (and cut each other's space ahead). The lock (flock on DIR/lock, holding
  * the owner's pid) lasts as long as the process, whatever ends it. */
@@ -290,6 +289,7 @@ static int lock_data_dir(const char *dir)
 	return 0; /* fd stays open, and locked, until the process ends */
 }
 
+/* Reads the shared secret, creating it (0600) on first start. */
 static int load_secret(struct server *s)
 {
 	if (s->cfg.redis && !s->cfg.secret_file)

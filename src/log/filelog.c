@@ -338,13 +338,17 @@ static int pwrite_all(int fd, const uint8_t *p, size_t n, off_t at)
 	return 0;
 }
 
+static void drop_window(struct flroom *r)
+{
+	if (r->map)
+		munmap(r->map, r->map_len);
+	r->map = NULL;
+}
+
 /* Gives back what was allocated ahead: the mapping, and the file's zeros. */
 static void unmap(struct flroom *r)
 {
-	if (r->map) {
-		munmap(r->map, r->map_len);
-		r->map = NULL;
-	}
+	drop_window(r);
 	if (r->end > r->size) {
 		struct stat st;
 		if (ftruncate(r->fd, r->size) == 0) {
@@ -366,10 +370,7 @@ static bool map_for(struct flroom *r, size_t n)
 		return true;
 	if (!r->fl->mappable)
 		return false;
-	if (r->map) {
-		munmap(r->map, r->map_len);
-		r->map = NULL;
-	}
+	drop_window(r);
 	off_t at = r->size & ~(off_t)(r->fl->page - 1);
 	size_t len = ((size_t)(r->size - at) + n + WINDOW - 1) / WINDOW * WINDOW;
 	if (at + (off_t)len > r->end) {

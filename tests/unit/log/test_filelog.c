@@ -165,6 +165,14 @@ static void close_log(struct fix *f)
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 }
 
+/* A fresh log on the same directory, as a restarted server gets. */
+static void reopen_log(struct fix *f, unsigned fsync_ms)
+{
+	close_log(f);
+	f->log = log_filelog_new(&f->loop, f->dir, fsync_ms);
+	assert_non_null(f->log);
+}
+
 static void rm_tree(const char *dir)
 {
 	char path[256];
@@ -697,9 +705,7 @@ static void wait_ms(struct fix *f, unsigned ms)
 static void test_a_quiet_room_gives_back_the_space_ahead(void **state)
 {
 	struct fix *f = *state;
-	close_log(f);
-	f->log = log_filelog_new(&f->loop, f->dir, 10); /* sync at most every 10 ms */
-	assert_non_null(f->log);
+	reopen_log(f, 10); /* sync at most every 10 ms */
 	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
 	append_n(lr, 0, 2);
 	log_flush(f->log);
@@ -790,9 +796,7 @@ static void test_background_sync_of_many_rooms_keeps_them_writable(void **state)
 	struct sink s[N];
 	struct log_room *lr[N];
 	memset(s, 0, sizeof(s));
-	close_log(f);
-	f->log = log_filelog_new(&f->loop, f->dir, 1); /* sync at most every 1 ms */
-	assert_non_null(f->log);
+	reopen_log(f, 1); /* sync at most every 1 ms */
 	for (int i = 0; i < N; i++) {
 		lr[i] = open_room(f, ids[i], &s[i], LOG_CREATE, 0);
 		append_n(lr[i], 0, 2);
@@ -809,8 +813,7 @@ static void test_background_sync_of_many_rooms_keeps_them_writable(void **state)
 		log_room_free(lr[i]);
 		sink_clear(&s[i]);
 	}
-	close_log(f);
-	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	reopen_log(f, 0);
 	for (int i = 0; i < N; i++) {
 		lr[i] = open_room(f, ids[i], &s[i], 0, 0);
 		assert_int_equal(s[i].n, 4);
@@ -865,9 +868,7 @@ static int wait_children(struct fix *f, int want, pid_t *out)
 static void test_log_free_while_a_sync_runs_loses_nothing(void **state)
 {
 	struct fix *f = *state;
-	close_log(f);
-	f->log = log_filelog_new(&f->loop, f->dir, 1); /* sync at most every 1 ms */
-	assert_non_null(f->log);
+	reopen_log(f, 1); /* sync at most every 1 ms */
 	pid_t kids[4];
 	assert_int_equal(children(kids, 4), 1); /* the syncer, from the start */
 	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
@@ -877,7 +878,7 @@ static void test_log_free_while_a_sync_runs_loses_nothing(void **state)
 	log_room_free(lr);               /* rooms go first, as in the hub */
 	close_log(f);
 	assert_int_equal(children(kids, 4), 0);
-	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	reopen_log(f, 0);
 	lr = open_room(f, ROOM_A, &f->b, 0, 0);
 	assert_int_equal(f->b.n, 3);
 	log_room_free(lr);
@@ -887,9 +888,7 @@ static void test_log_free_while_a_sync_runs_loses_nothing(void **state)
 static void test_a_killed_syncer_is_replaced(void **state)
 {
 	struct fix *f = *state;
-	close_log(f);
-	f->log = log_filelog_new(&f->loop, f->dir, 5);
-	assert_non_null(f->log);
+	reopen_log(f, 5);
 	struct log_room *lr = open_room(f, ROOM_A, &f->a, LOG_CREATE, 0);
 	pid_t before[4], after[4];
 	assert_int_equal(children(before, 4), 1);
@@ -909,7 +908,7 @@ static void test_a_killed_syncer_is_replaced(void **state)
 	log_room_free(lr);
 	close_log(f);
 	assert_int_equal(children(after, 4), 0);
-	f->log = log_filelog_new(&f->loop, f->dir, 0);
+	reopen_log(f, 0);
 	lr = open_room(f, ROOM_A, &f->b, 0, 0);
 	assert_int_equal(f->b.n, 4);
 	log_room_free(lr);
