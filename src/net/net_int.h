@@ -16,6 +16,7 @@ struct conn {
 	struct hub_conn hc;       /* first: the hub sees only this */
 	struct net *net;
 	struct lws *wsi;
+	int fd;                   /* wsi's socket, read once: see net_flush */
 	struct conn *prev, *next; /* every WebSocket connection */
 	uint8_t *rx;              /* message being reassembled (heap, or NULL); not
 	                           * a struct buf: 16 bytes less per connection */
@@ -31,6 +32,7 @@ struct conn {
 	bool queued;              /* on the flush list */
 	bool dead;                /* peer closed or write failed: write nothing */
 	bool close_sent;          /* our close frame is out: linger for theirs */
+	bool held;                /* lws held unsent bytes when net_flush looked */
 	const char *close_reason; /* a literal */
 };
 
