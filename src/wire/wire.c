@@ -34,15 +34,18 @@ void wire__enc_init(struct enc *e, size_t head)
 	msgpack_packer_init(&e->pk, e, wire__enc_write);
 }
 
-void wire__pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
+/* Every packer here writes to a struct enc (wire__enc_init, record.c). A
+ * short string (every key, most values) is one append, header and body,
+ * instead of two calls through the packer's writer. */
 void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n)
 {
+	if (n < 32) {
+		char fix[32];
+		fix[0] = (char)(0xa0 | n); /* fixstr */
+		memcpy(fix + 1, s, n);
+		wire__enc_write(pk->data, fix, n + 1);
+		return;
+	}
 	msgpack_pack_str(pk, n);
 	msgpack_pack_str_body(pk, s, n);
 }

@@ -31,7 +31,11 @@ int wire__get_uint(const msgpack_object *v, uint64_t *out);
 int wire__unpack_map(msgpack_unpacked *u, const uint8_t *p, size_t n,
 		     const msgpack_object_map **m);
 struct frame *wire__enc_frame(struct enc *e, uint64_t seq);
-void wire__pack_str(msgpack_packer *pk, const char *s);
+/* Inline, so a literal's length is known when compiling. */
+static inline void wire__pack_str(msgpack_packer *pk, const char *s)
+{
+	wire__pack_strn(pk, s, strlen(s));
+}
 void wire__pack_bool(msgpack_packer *pk, bool v);
 void wire__pack_member(msgpack_packer *pk, const struct room_member *m);
 /* {t, seq, ts, ...n more} */

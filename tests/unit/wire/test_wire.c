@@ -32,6 +32,7 @@
 #include "util/err.h"
 #include "util/frame.h"
 #include "wire/wire.h"
+#include "wire/wire_int.h"
 
 #define ROOM_ID "q3Xv9LmZ0aB-_k2T"
 #define TOKEN "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
@@ -174,6 +175,38 @@ static void assert_view(struct wire_str s, const char *want)
 	}
 	assert_int_equal(s.n, strlen(want));
 	assert_memory_equal(s.p, want, s.n);
+}
+
+/* ---- strings: the short-string path writes what msgpack-c would ------- */
+
+static void test_pack_strn_writes_msgpack_c_bytes_at_every_length(void **state)
+{
+	(void)state;
+	static const size_t lens[] = {0, 1, 30, 31, 32, 33, 255, 256, 65535, 65536};
+	char *text = malloc(65536);
+	assert_non_null(text);
+	for (size_t i = 0; i < 65536; i++)
+		text[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct enc e;
+		wire__enc_init(&e, 0);
+		wire__pack_strn(&e.pk, text, lens[i]);
+		wire__pack_str(&e.pk, "k"); /* and one after it, from a literal */
+		msgpack_sbuffer sb;
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer pk;
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_str(&pk, lens[i]);
+		msgpack_pack_str_body(&pk, text, lens[i]);
+		msgpack_pack_str(&pk, 1);
+		msgpack_pack_str_body(&pk, "k", 1);
+		assert_false(e.oom);
+		assert_int_equal(e.b.len, sb.size);
+		assert_memory_equal(buf_data(&e.b), sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		buf_deinit(&e.b);
+	}
+	free(text);
 }
 
 /* ---- requests: each type ----------------------------------------------- */
@@ -1791,6 +1824,7 @@ static void test_server_vectors_match_the_encoder_byte_for_byte(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_pack_strn_writes_msgpack_c_bytes_at_every_length),
 		T(test_decode_join),
 		T(test_decode_join_with_key),
 		T(test_decode_resume),
