@@ -20,6 +20,13 @@ void buf_init_head(struct buf *b, size_t head)
 	b->cap = 0;
 }
 
+void buf_init_cap(struct buf *b, size_t head, size_t cap)
+{
+	buf_init_head(b, head);
+	if (cap > head && (b->mem = malloc(cap)))
+		b->cap = cap;
+}
+
 void buf_deinit(struct buf *b)
 {
 	free(b->mem);

@@ -23,6 +23,10 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_init_head(struct buf *b, size_t head);
+/* As buf_init_head, and the first allocation, of cap bytes in all, made now:
+ * a small message then needs no growing and no trimming. If it fails, the
+ * buffer starts empty and the first append tries again. */
+void buf_init_cap(struct buf *b, size_t head, size_t cap);
 void buf_deinit(struct buf *b);
 static inline uint8_t *buf_data(const struct buf *b) { return b->mem ? b->mem + b->head : NULL; }
 int buf_reserve(struct buf *b, size_t more);

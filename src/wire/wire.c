@@ -27,11 +27,16 @@ int wire__enc_write(void *data, const char *p, size_t n)
 	return 0;
 }
 
-void wire__enc_init(struct enc *e, size_t head)
+void wire__enc_init_cap(struct enc *e, size_t head, size_t cap)
 {
-	buf_init_head(&e->b, head);
+	buf_init_cap(&e->b, head, cap);
 	e->oom = false;
 	msgpack_packer_init(&e->pk, e, wire__enc_write);
+}
+
+void wire__enc_init(struct enc *e, size_t head)
+{
+	wire__enc_init_cap(e, head, 0);
 }
 
 /* Every packer here writes to a struct enc (wire__enc_init, record.c). A
@@ -214,10 +219,14 @@ struct frame *wire_error(uint32_t id, bool has_id, int err, const char *msg)
 	return wire__enc_frame(&e, 0);
 }
 
+/* An ok is at most 27 bytes ({t, id, seq or ts}): allocated to fit, it
+ * needs no growing, and frame_from_buf nothing to trim. */
+#define OK_CAP (FRAME_HEADROOM + 32)
+
 struct frame *wire_ok(uint32_t id)
 {
 	struct enc e;
-	wire__enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init_cap(&e, FRAME_HEADROOM, OK_CAP);
 	pack_reply_head(&e.pk, "ok", id, true, 0);
 	return wire__enc_frame(&e, 0);
 }
@@ -225,7 +234,7 @@ struct frame *wire_ok(uint32_t id)
 struct frame *wire_ok_seq(uint32_t id, uint64_t seq)
 {
 	struct enc e;
-	wire__enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init_cap(&e, FRAME_HEADROOM, OK_CAP);
 	pack_reply_head(&e.pk, "ok", id, true, 1);
 	pack_key(&e.pk, "seq");
 	msgpack_pack_uint64(&e.pk, seq);
@@ -235,7 +244,7 @@ struct frame *wire_ok_seq(uint32_t id, uint64_t seq)
 struct frame *wire_ok_ts(uint32_t id, int64_t ts)
 {
 	struct enc e;
-	wire__enc_init(&e, FRAME_HEADROOM);
+	wire__enc_init_cap(&e, FRAME_HEADROOM, OK_CAP);
 	pack_reply_head(&e.pk, "ok", id, true, 1);
 	pack_key(&e.pk, "ts");
 	msgpack_pack_int64(&e.pk, ts);

@@ -13,6 +13,8 @@ struct enc {
 };
 
 void wire__enc_init(struct enc *e, size_t head);
+/* The same, with the buffer's first cap bytes allocated now (buf_init_cap). */
+void wire__enc_init_cap(struct enc *e, size_t head, size_t cap);
 int wire__enc_write(void *data, const char *p, size_t n);
 void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n);
 /* Decoding helpers (wire/decode.c), shared with wire/record.c. */

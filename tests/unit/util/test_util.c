@@ -611,6 +611,33 @@ static void test_buf_headroom_sits_in_front_of_the_data(void **state)
 	buf_deinit(&b);
 }
 
+static void test_buf_init_cap_allocates_once_for_what_fits(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init_cap(&b, 8, 64);
+	assert_non_null(b.mem);
+	assert_int_equal(b.cap, 64);
+	assert_int_equal(b.len, 0);
+	uint8_t *first = b.mem;
+	uint8_t bytes[57];
+	memset(bytes, 'x', sizeof(bytes));
+	assert_int_equal(buf_append(&b, bytes, 56), 0); /* 8 + 56 = 64: fits */
+	assert_ptr_equal(b.mem, first);
+	assert_int_equal(b.cap, 64);
+	assert_int_equal(buf_append(&b, bytes, 1), 0); /* one more grows it */
+	assert_true(b.cap > 64);
+	assert_int_equal(b.len, 57);
+	assert_memory_equal(buf_data(&b), bytes, 57);
+	buf_deinit(&b);
+	buf_init_cap(&b, 8, 8); /* no room past the headroom: nothing allocated */
+	assert_null(b.mem);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(buf_append(&b, bytes, 3), 0);
+	assert_memory_equal(buf_data(&b), bytes, 3);
+	buf_deinit(&b);
+}
+
 static void test_buf_consume_drops_leading_bytes(void **state)
 {
 	(void)state;
@@ -800,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_buf_append_grows_and_keeps_contents),
 		cmocka_unit_test(test_buf_reserve_makes_room_without_changing_len),
 		cmocka_unit_test(test_buf_headroom_sits_in_front_of_the_data),
+		cmocka_unit_test(test_buf_init_cap_allocates_once_for_what_fits),
 		cmocka_unit_test(test_buf_consume_drops_leading_bytes),
 		cmocka_unit_test(test_frame_header_for_10_bytes_is_2_bytes),
 		cmocka_unit_test(test_frame_header_for_200_bytes_is_4_bytes),
