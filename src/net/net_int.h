@@ -32,7 +32,8 @@ struct conn {
 	bool queued;              /* on the flush list */
 	bool dead;                /* peer closed or write failed: write nothing */
 	bool close_sent;          /* our close frame is out: linger for theirs */
-	bool held;                /* lws held unsent bytes when net_flush looked */
+	bool held;                /* lws held unsent bytes when net_flush looked;
+	                           * means nothing outside net_flush */
 	const char *close_reason; /* a literal */
 };
 

@@ -47,7 +47,8 @@ void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n)
 	if (n < 32) {
 		char fix[32];
 		fix[0] = (char)(0xa0 | n); /* fixstr */
-		memcpy(fix + 1, s, n);
+		if (n) /* s may be NULL then: an absent text */
+			memcpy(fix + 1, s, n);
 		wire__enc_write(pk->data, fix, n + 1);
 		return;
 	}

@@ -207,6 +207,13 @@ static void test_pack_strn_writes_msgpack_c_bytes_at_every_length(void **state)
 		buf_deinit(&e.b);
 	}
 	free(text);
+	/* an absent text (NULL, 0) is the empty string */
+	struct enc e;
+	wire__enc_init(&e, 0);
+	wire__pack_strn(&e.pk, NULL, 0);
+	assert_int_equal(e.b.len, 1);
+	assert_int_equal(buf_data(&e.b)[0], 0xa0);
+	buf_deinit(&e.b);
 }
 
 /* ---- requests: each type ----------------------------------------------- */
