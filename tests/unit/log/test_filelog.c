@@ -862,6 +862,19 @@ static int wait_children(struct fix *f, int want, pid_t *out)
 	return n;
 }
 
+/* Closes the log (its syncer goes with it), reopens it and reads room A
+ * back: it must hold n records. */
+static void assert_closed_with(struct fix *f, size_t n)
+{
+	pid_t kids[4];
+	close_log(f);
+	assert_int_equal(children(kids, 4), 0);
+	reopen_log(f, 0);
+	struct log_room *lr = open_room(f, ROOM_A, &f->b, 0, 0);
+	assert_int_equal(f->b.n, n);
+	log_room_free(lr);
+}
+
 /* log_free while the syncer may be syncing: the log is freed at once (ASan
  * reports any use after free), the syncer ends and is reaped, and the
  * records are on disk. */
@@ -876,12 +889,7 @@ static void test_log_free_while_a_sync_runs_loses_nothing(void **state)
 	log_flush(f->log);
 	wait_ms(f, 5); /* ticks every 1 ms: a request goes out, and another */
 	log_room_free(lr);               /* rooms go first, as in the hub */
-	close_log(f);
-	assert_int_equal(children(kids, 4), 0);
-	reopen_log(f, 0);
-	lr = open_room(f, ROOM_A, &f->b, 0, 0);
-	assert_int_equal(f->b.n, 3);
-	log_room_free(lr);
+	assert_closed_with(f, 3);
 }
 
 /* A syncer that dies is replaced at the next sync, which it then runs. */
@@ -906,12 +914,7 @@ static void test_a_killed_syncer_is_replaced(void **state)
 	assert_int_equal(children(after, 4), 1); /* the same one goes on */
 	assert_int_equal(f->a.n, 4);
 	log_room_free(lr);
-	close_log(f);
-	assert_int_equal(children(after, 4), 0);
-	reopen_log(f, 0);
-	lr = open_room(f, ROOM_A, &f->b, 0, 0);
-	assert_int_equal(f->b.n, 4);
-	log_room_free(lr);
+	assert_closed_with(f, 4);
 }
 
 /* every test runs twice: with pwrite (fsync_ms 0) and with the mapped store */
