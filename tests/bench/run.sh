@@ -405,18 +405,45 @@ loadgen() {
 }
 
 # broadcast LABEL ROOMS MEMBERS RATES [extra loadgen flags]
+# Each rate gets a fresh potluck and a fresh floor, one window right after
+# the other, and which goes first alternates from run to run: the machine's
+# speed drifts by more than the gap between the two over the minute a
+# series of rates takes, so windows far apart in time make a noisy ratio.
 broadcast() {
 	label=$1 r=$2 m=$3 rates=$4
 	shift 4
+	for rate in $(echo "$rates" | tr , ' '); do
+		if [ $((run % 2)) -eq 0 ] && [ -n "$(evbytes_of "$label")" ]; then
+			broadcast_floor "$rate" "$@"
+			broadcast_potluck "$rate" "$@"
+		else
+			broadcast_potluck "$rate" "$@"
+			broadcast_floor "$rate" "$@"
+		fi
+	done
+}
+
+# The size of potluck's chat event in LABEL's last window: the floor's frames.
+evbytes_of() {
+	sed -n "s/^RESULT label=$1 mode=potluck .* evbytes=\([0-9]*\).*/\1/p" "$results" | tail -1
+}
+
+broadcast_potluck() {
+	rate=$1
+	shift
 	start_potluck
 	loadgen --mode potluck --label "$label" --rooms "$r" --members "$m" --size "$SIZE" \
-		--rates "$rates" --duration "$DUR" "$@"
+		--rates "$rate" --duration "$DUR" "$@"
 	stop_server
-	evbytes=$(sed -n "s/^RESULT label=$label mode=potluck .* evbytes=\([0-9]*\).*/\1/p" \
-		"$results" | tail -1)
+}
+
+broadcast_floor() {
+	rate=$1
+	shift
+	evbytes=$(evbytes_of "$label")
 	start_floor
 	loadgen --mode floor --label "$label" --rooms "$r" --members "$m" \
-		--payload "${evbytes:-$((SIZE + 50))}" --rates "$rates" --duration "$DUR" "$@"
+		--payload "${evbytes:-$((SIZE + 50))}" --rates "$rate" --duration "$DUR" "$@"
 	stop_server
 }
 
