@@ -5,6 +5,7 @@
 #   make test     the whole suite: unit, integration, end-to-end
 #   make check    the same suite under ASan + UBSan (build-asan/)
 #   make cluster  redis-server, two potluckd and nginx in front, on loopback
+#   make bench    potluck beside the physical floor and Socket.IO (BENCHMARKS.md)
 #   make fmt      clang-format the C sources
 #
 # System packages and npm modules are installed by deploy/install-deps.sh,
@@ -82,9 +83,12 @@ clean:
 
 # make bench: tests/bench/run.sh — potluck beside the physical floor (BENCHMARKS.md).
 BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/floor
-.PHONY: bench
-bench: potluckd $(BENCH_BINS)
+.PHONY: bench bench-deps
+bench: bench-deps potluckd $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
+
+bench-deps:
+	@deploy/install-deps.sh bench
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

@@ -5,6 +5,8 @@
 #   deploy/install-deps.sh test    build + cmocka, redis-server, chromium, nginx, python3
 #   deploy/install-deps.sh run     what potluckd needs at run time
 #   deploy/install-deps.sh cluster build + redis-server and nginx (make cluster)
+#   deploy/install-deps.sh bench   build + redis-server (make bench; its
+#                                  Socket.IO peer is an npm module)
 #
 # Debian 12 packages through apt-get (as root, or through sudo), npm modules
 # through `npm ci` when package-lock.json is newer than node_modules.
@@ -19,13 +21,15 @@ build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-
             libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev"
 test_pkgs="libcmocka-dev redis-server chromium nginx python3"
 cluster_pkgs="redis-server nginx"
+bench_pkgs="redis-server"
 
 case "$what" in
 run) want="$run_pkgs" ;;
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
 cluster) want="$build_pkgs $cluster_pkgs" ;;
-*) echo "usage: $0 build|test|run|cluster" >&2; exit 2 ;;
+bench) want="$build_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 build|test|run|cluster|bench" >&2; exit 2 ;;
 esac
 
 missing=""
