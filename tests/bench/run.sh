@@ -118,7 +118,9 @@ SIO3_RATES=${BENCH_SIO3_RATES:-$S3_RATES}
 
 # The table: per scenario and rate, the median [min-max] over the runs of
 # the windows that other work did not disturb (all of them, marked, when
-# every one was disturbed); the ratio is of the two medians.
+# every one was disturbed); the ratio is of the two medians (per CPU-s; at
+# the highest rate, of the rates). Below it, s2's and big's ratio in each
+# run, of the two windows taken one after the other (broadcast).
 table() {
 	awk '
 function sortv(s, a,   n, i, j, t) {
@@ -144,6 +146,7 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 	}
 	m = F["mode"]; q = (F["other_core"] + 0 > 0.15) ? "d" : "q"
 	N[k, m, q]++
+	j = ++W[k, m]; WV[k, m, j] = (F["rate"] == 0) ? F["dps"] : F["dpcs"]; WD[k, m, j] = (q == "d")
 	add(k, m q "dps", F["dps"]); add(k, m q "dpcs", F["dpcs"]); add(k, m q "p50", F["p50_ms"])
 	add(k, m q "p99", F["p99_ms"]); add(k, m q "p999", F["p999_ms"]); add(k, m q "lost", F["lost"])
 }
@@ -157,12 +160,12 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 }
 /^RESULT / && ($2 == "label=s3" || $2 == "label=s3big" || $2 == "label=sio3") {
 	fields(); split(F["srv_cpus"], sc, "/")
-	L = F["label"]; n = ++NX[L]
-	X[L, n] = sprintf("%-4s rate %s: %s deliveries/s, %s per CPU-s of both %s + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
+	L = F["label"]; x = ++NX[L]
+	X[L, x] = sprintf("%-4s rate %s: %s deliveries/s, %s per CPU-s of both %s + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
 	                  L, F["rate"], F["dps"], F["dpcs"], (L == "sio3" ? "Socket.IO servers" : "servers"), F["srv_cpu"],
 	                  sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"], F["p999_ms"], F["lost"],
 	                  (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
-	Xr[L, n] = F["rate"]; Xd[L, n] = F["dpcs"]; Xp[L, n] = F["p99_ms"]
+	Xr[L, x] = F["rate"]; Xd[L, x] = F["dpcs"]; Xp[L, x] = F["p99_ms"]
 }
 /^RESULT_STORM / && $3 == "kind=join" {
 	fields()
@@ -205,15 +208,28 @@ END {
 	       "potluck p50/99/99.9", "floor p50/99/99.9", "lost", "runs p/f"
 	for (i = 1; i <= n; i++) {
 		k = order[i]; split(k, kk, SUBSEP); p = pick(k, "potluck"); f = pick(k, "floor")
-		fd = medv(V[k, f "dpcs"])
+		u = (kk[2] == 0) ? "dps" : "dpcs" # the highest rate compares rates
+		fd = medv(V[k, f u])
 		printf "%-4s %-7s %-6s | %-22s %-22s %-22s %-7s | %-17s %-17s | %-4s %s/%s\n", kk[1], size[k],
 		       (kk[2] == 0 ? "max" : kk[2]), med(V[k, p "dps"]), med(V[k, p "dpcs"]), med(V[k, f "dpcs"]),
-		       (fd > 0 ? sprintf("%.0f%%", 100 * medv(V[k, p "dpcs"]) / fd) : "-"),
+		       (fd > 0 ? sprintf("%.0f%%", 100 * medv(V[k, p u]) / fd) : "-"),
 		       sprintf("%.2f/%.2f/%.2f", medv(V[k, p "p50"]), medv(V[k, p "p99"]), medv(V[k, p "p999"])),
 		       sprintf("%.2f/%.2f/%.2f", medv(V[k, f "p50"]), medv(V[k, f "p99"]), medv(V[k, f "p999"])),
 		       medv(V[k, p "lost"]) + medv(V[k, f "lost"]), runs(k, "potluck"), runs(k, "floor")
 	}
 	print "(ms; runs = undisturbed windows used, \"!\" = all were disturbed by other work)"
+	for (i = 1; i <= n; i++) { # the n-th potluck window beside the n-th floor window: one pair per run
+		k = order[i]; split(k, kk, SUBSEP); s = ""
+		for (j = 1; j <= W[k, "potluck"] && j <= W[k, "floor"]; j++)
+			if (WV[k, "floor", j] > 0)
+				s = s sprintf(" %.0f%s", 100 * WV[k, "potluck", j] / WV[k, "floor", j],
+				              (WD[k, "potluck", j] || WD[k, "floor", j]) ? "d" : "")
+		if (W[k, "potluck"] > 1 && s != "") {
+			printf "%-4s %-7s %-6s potluck / floor per run, %%:%s\n", kk[1], size[k], (kk[2] == 0 ? "max" : kk[2]), s
+			pairs++
+		}
+	}
+	if (pairs) print "(per CPU-s; at \"max\" deliveries/s; d = a window disturbed by other work)"
 	for (i = 1; i <= ni; i++) {
 		split(iorder[i], ii, " ")
 		printf "%-6s idle %-7s RSS per connection, %s -> %s connections: %s bytes\n", ii[1], ii[2], ii[3], ii[4], med(I[iorder[i]])
@@ -245,9 +261,11 @@ END {
 			printf "%s%s\n", X[L, i], (one > 0 ? sprintf("; %.0f%% of one instance (%s)", 100 * Xd[L, i] / one, ref) : "")
 		}
 	}
-	for (i = 1; i <= NX["sio3"]; i++) {
-		s3d = 0; s3p = 0
-		for (j = 1; j <= NX["s3"]; j++) if (Xr["s3", j] == Xr["sio3", i]) { s3d = Xd["s3", j]; s3p = Xp["s3", j] }
+	for (i = 1; i <= NX["sio3"]; i++) { # beside the s3 window of the same rate and run
+		s3d = 0; s3p = 0; o = 0
+		for (j = 1; j <= i; j++) o += Xr["sio3", j] == Xr["sio3", i]
+		for (j = 1; j <= NX["s3"] && o > 0; j++)
+			if (Xr["s3", j] == Xr["sio3", i] && --o == 0) { s3d = Xd["s3", j]; s3p = Xp["s3", j] }
 		printf "%s%s\n", X["sio3", i], (s3d > 0 && Xd["sio3", i] > 0 ? sprintf("; potluck (s3) / Socket.IO (sio3): %.2fx per CPU-s, p99 %.2f / %.2f ms", s3d / Xd["sio3", i], s3p, Xp["sio3", i]) : "")
 	}
 	for (i = 1; i <= np; i++) print PL[i]
