@@ -5,8 +5,8 @@
 #   deploy/install-deps.sh test    build + cmocka, redis-server, chromium, nginx, python3
 #   deploy/install-deps.sh run     what potluckd needs at run time
 #   deploy/install-deps.sh cluster build + redis-server and nginx (make cluster)
-#   deploy/install-deps.sh bench   build + redis-server (make bench; its
-#                                  Socket.IO peer is an npm module)
+#   deploy/install-deps.sh bench   build + redis-server and iproute2 (make
+#                                  bench; its Socket.IO peer is an npm module)
 #
 # Debian 12 packages through apt-get (as root, or through sudo), npm modules
 # through `npm ci` when package-lock.json is newer than node_modules.
@@ -21,7 +21,7 @@ build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-
             libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev"
 test_pkgs="libcmocka-dev redis-server chromium nginx python3"
 cluster_pkgs="redis-server nginx"
-bench_pkgs="redis-server"
+bench_pkgs="redis-server iproute2" # iproute2: ss, for free ports
 
 case "$what" in
 run) want="$run_pkgs" ;;

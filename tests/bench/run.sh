@@ -7,8 +7,9 @@
 # disconnects (grace periods, leave records) never land in the next one's
 # window. The generator (tests/bench/loadgen) reads the server's own pid's
 # CPU and RSS from /proc. The floor's frames are as big as potluck's chat
-# events in the same run (loadgen reports them as evbytes=), so both send
-# the same bytes to the same sockets.
+# events at the same rate (loadgen reports them as evbytes=; in this run,
+# or the last one when the floor goes first), so both send the same bytes,
+# give or take one, to the same sockets.
 #
 #   s2   broadcast fan-out, BENCH_ROOMS x BENCH_MEMBERS (100 x 20), 100-byte
 #        messages, at BENCH_RATES deliveries/s (10000,40000 and 0 = as fast
@@ -120,7 +121,8 @@ SIO3_RATES=${BENCH_SIO3_RATES:-$S3_RATES}
 # the windows that other work did not disturb (all of them, marked, when
 # every one was disturbed); the ratio is of the two medians (per CPU-s; at
 # the highest rate, of the rates). Below it, s2's and big's ratio in each
-# run, of the two windows taken one after the other (broadcast).
+# run: of the two windows taken one after the other (broadcast; in raw
+# files from before that, a minute apart).
 table() {
 	awk '
 function sortv(s, a,   n, i, j, t) {
@@ -218,7 +220,7 @@ END {
 		       medv(V[k, p "lost"]) + medv(V[k, f "lost"]), runs(k, "potluck"), runs(k, "floor")
 	}
 	print "(ms; runs = undisturbed windows used, \"!\" = all were disturbed by other work)"
-	for (i = 1; i <= n; i++) { # the n-th potluck window beside the n-th floor window: one pair per run
+	for (i = 1; i <= n; i++) { # the j-th potluck window beside the j-th floor window: one pair per run
 		k = order[i]; split(k, kk, SUBSEP); s = ""
 		for (j = 1; j <= W[k, "potluck"] && j <= W[k, "floor"]; j++)
 			if (WV[k, "floor", j] > 0)
@@ -229,7 +231,7 @@ END {
 			pairs++
 		}
 	}
-	if (pairs) print "(per CPU-s; at \"max\" deliveries/s; d = a window disturbed by other work)"
+	if (pairs) print "(per CPU-s; at \"max\", and in its ratio above, of deliveries/s; d = a window disturbed by other work)"
 	for (i = 1; i <= ni; i++) {
 		split(iorder[i], ii, " ")
 		printf "%-6s idle %-7s RSS per connection, %s -> %s connections: %s bytes\n", ii[1], ii[2], ii[3], ii[4], med(I[iorder[i]])
@@ -425,13 +427,14 @@ loadgen() {
 # broadcast LABEL ROOMS MEMBERS RATES [extra loadgen flags]
 # Each rate gets a fresh potluck and a fresh floor, one window right after
 # the other, and which goes first alternates from run to run: the machine's
-# speed drifts by more than the gap between the two over the minute a
-# series of rates takes, so windows far apart in time make a noisy ratio.
+# speed drifts over the minute a series of rates takes, so windows far
+# apart in time make a noisier ratio (measured: the highest rate's per-run
+# ratios spread over 72-109 % a minute apart, 90-107 % paired).
 broadcast() {
 	label=$1 r=$2 m=$3 rates=$4
 	shift 4
 	for rate in $(echo "$rates" | tr , ' '); do
-		if [ $((run % 2)) -eq 0 ] && [ -n "$(evbytes_of "$label")" ]; then
+		if [ $((run % 2)) -eq 0 ] && [ -n "$(evbytes_of "$label" "$rate")" ]; then
 			broadcast_floor "$rate" "$@"
 			broadcast_potluck "$rate" "$@"
 		else
@@ -441,9 +444,11 @@ broadcast() {
 	done
 }
 
-# The size of potluck's chat event in LABEL's last window: the floor's frames.
+# evbytes_of LABEL RATE: the size of potluck's chat event in the last such
+# window (it grows with the seq): the floor's frames.
 evbytes_of() {
-	sed -n "s/^RESULT label=$1 mode=potluck .* evbytes=\([0-9]*\).*/\1/p" "$results" | tail -1
+	sed -n "s/^RESULT label=$1 mode=potluck .* rate=$2 .* evbytes=\([0-9]*\).*/\1/p" "$results" |
+		tail -1
 }
 
 broadcast_potluck() {
@@ -458,7 +463,7 @@ broadcast_potluck() {
 broadcast_floor() {
 	rate=$1
 	shift
-	evbytes=$(evbytes_of "$label")
+	evbytes=$(evbytes_of "$label" "$rate")
 	start_floor
 	loadgen --mode floor --label "$label" --rooms "$r" --members "$m" \
 		--payload "${evbytes:-$((SIZE + 50))}" --rates "$rate" --duration "$DUR" "$@"
