@@ -11,6 +11,8 @@
 #include "util/buf.h"
 
 #define NET_SCRATCH (64 * 1024)
+#define NET_INLINE_FRAMES 4 /* a power of two: the queue's ring wraps with a mask */
+_Static_assert((NET_INLINE_FRAMES & (NET_INLINE_FRAMES - 1)) == 0, "a power of two");
 
 struct conn {
 	struct hub_conn hc;       /* first: the hub sees only this */
@@ -22,7 +24,7 @@ struct conn {
 	                           * a struct buf: 16 bytes less per connection */
 	uint32_t rx_len, rx_cap;
 	struct frame **q;         /* outbound ring of frame references: inl, */
-	struct frame *inl[4];     /* ... or on the heap once more are waiting */
+	struct frame *inl[NET_INLINE_FRAMES]; /* ... or on the heap once more wait */
 	uint32_t q_head, q_n, q_cap;
 	uint32_t q_bytes;         /* not yet written */
 	float tokens;             /* rate limit bucket */

@@ -40,19 +40,25 @@ static struct conn *conn_of(struct hub_conn *hc)
 	return (struct conn *)hc; /* hc is the first member */
 }
 
+/* The i-th frame from the head: q_cap is a power of two (NET_INLINE_FRAMES,
+ * doubled), so the ring wraps with a mask, not a division per frame. */
+static struct frame **q_at(struct conn *c, uint32_t i)
+{
+	return &c->q[(c->q_head + i) & (c->q_cap - 1)];
+}
+
 /* Drops the n frames at the head of the queue (written, or given up). */
 static void q_pop(struct conn *c, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		frame_unref(c->q[c->q_head]);
-		c->q_head = (c->q_head + 1) % c->q_cap;
-		c->q_n--;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		frame_unref(*q_at(c, i));
+	c->q_head = (c->q_head + n) & (c->q_cap - 1);
+	c->q_n -= n;
 	if (!c->q_n && c->q != c->inl) { /* drained: back to the inline slots */
 		free(c->q);
 		c->q = c->inl;
 		c->q_head = 0;
-		c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
+		c->q_cap = NET_INLINE_FRAMES;
 	}
 }
 
@@ -129,14 +135,14 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 			return;
 		}
 		for (uint32_t i = 0; i < c->q_n; i++)
-			q[i] = c->q[(c->q_head + i) % c->q_cap];
+			q[i] = *q_at(c, i);
 		if (c->q != c->inl)
 			free(c->q);
 		c->q = q;
 		c->q_head = 0;
 		c->q_cap = cap;
 	}
-	c->q[(c->q_head + c->q_n) % c->q_cap] = frame_ref(f);
+	*q_at(c, c->q_n) = frame_ref(f);
 	c->q_n++;
 	c->q_bytes += f->len;
 	mark_for_flush(c);
@@ -173,7 +179,7 @@ static int conn_write_once(struct conn *c, uint32_t *off)
 		memcpy(dst, head->data + *off, rest);
 		len = rest;
 		for (done = 1; done < c->q_n; done++) {
-			struct frame *f = c->q[(c->q_head + done) % c->q_cap];
+			struct frame *f = *q_at(c, done);
 			if (len + f->len > NET_SCRATCH)
 				break;
 			memcpy(dst + len, f->data, f->len);
@@ -399,7 +405,7 @@ static int on_established(struct net *n, struct conn *c, struct lws *wsi)
 	c->fd = lws_get_socket_fd(wsi);
 	c->tokens = (float)n->cfg.burst;
 	c->q = c->inl;
-	c->q_cap = sizeof(c->inl) / sizeof(c->inl[0]);
+	c->q_cap = NET_INLINE_FRAMES;
 	c->refill_ms = (uint32_t)uv_now(n->loop);
 	c->next = n->conns;
 	if (c->next)

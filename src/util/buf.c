@@ -62,7 +62,7 @@ int buf__append_grow(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int util_array_grow(void *pp, size_t *cap, size_t len, size_t size, size_t first)
+int util_array_grow_slow(void *pp, size_t *cap, size_t len, size_t size, size_t first)
 {
 	void **p = pp;
 	if (len < *cap)

@@ -94,33 +94,35 @@ static bool skim(const uint8_t *p, size_t n)
 			count = c & 0x0f;
 		else if (c >= 0xa0 && c <= 0xbf)
 			skip = c & 0x1f;
+		else if (c == 0xc1)
+			return false; /* never used */
 		else {
-			static const struct {
-				uint8_t hdr, len, extra, kind; /* kind: 0 skip, 1 array, 2 map */
+			/* 0xc4 … 0xdf in order: bytes of length, bytes of data after
+			 * them, and what the value is (0 skip, 1 array, 2 map, 3
+			 * string or binary: skip the length plus extra) */
+			static const struct hdr {
+				uint8_t len, extra, kind;
 			} t[] = {
-				{0xc4, 1, 0, 3}, {0xc5, 2, 0, 3}, {0xc6, 4, 0, 3}, {0xc7, 1, 1, 3},
-				{0xc8, 2, 1, 3}, {0xc9, 4, 1, 3}, {0xca, 0, 4, 0}, {0xcb, 0, 8, 0},
-				{0xcc, 0, 1, 0}, {0xcd, 0, 2, 0}, {0xce, 0, 4, 0}, {0xcf, 0, 8, 0},
-				{0xd0, 0, 1, 0}, {0xd1, 0, 2, 0}, {0xd2, 0, 4, 0}, {0xd3, 0, 8, 0},
-				{0xd4, 0, 2, 0}, {0xd5, 0, 3, 0}, {0xd6, 0, 5, 0}, {0xd7, 0, 9, 0},
-				{0xd8, 0, 17, 0}, {0xd9, 1, 0, 3}, {0xda, 2, 0, 3}, {0xdb, 4, 0, 3},
-				{0xdc, 2, 0, 1}, {0xdd, 4, 0, 1}, {0xde, 2, 0, 2}, {0xdf, 4, 0, 2},
+				{1, 0, 3}, {2, 0, 3}, {4, 0, 3}, {1, 1, 3}, {2, 1, 3}, {4, 1, 3},
+				{0, 4, 0}, {0, 8, 0}, {0, 1, 0}, {0, 2, 0}, {0, 4, 0}, {0, 8, 0},
+				{0, 1, 0}, {0, 2, 0}, {0, 4, 0}, {0, 8, 0}, {0, 2, 0}, {0, 3, 0},
+				{0, 5, 0}, {0, 9, 0}, {0, 17, 0}, {1, 0, 3}, {2, 0, 3}, {4, 0, 3},
+				{2, 0, 1}, {4, 0, 1}, {2, 0, 2}, {4, 0, 2},
 			};
-			size_t i = 0;
-			while (i < sizeof(t) / sizeof(t[0]) && t[i].hdr != c)
-				i++;
-			if (i == sizeof(t) / sizeof(t[0]) || n - off < t[i].len)
-				return false; /* 0xc1, or a cut header */
-			uint64_t v = be(p + off, t[i].len);
-			off += t[i].len;
-			if (t[i].kind == 1)
+			_Static_assert(sizeof(t) / sizeof(t[0]) == 0xdf - 0xc4 + 1, "0xc4 … 0xdf");
+			const struct hdr *e = &t[c - 0xc4];
+			if (n - off < e->len)
+				return false; /* a cut header */
+			uint64_t v = be(p + off, e->len);
+			off += e->len;
+			if (e->kind == 1)
 				count = v;
-			else if (t[i].kind == 2)
+			else if (e->kind == 2)
 				count = 2 * v;
-			else if (t[i].kind == 3)
-				skip = v + t[i].extra;
+			else if (e->kind == 3)
+				skip = v + e->extra;
 			else
-				skip = t[i].extra;
+				skip = e->extra;
 		}
 		if (skip > n - off)
 			return false;
@@ -304,7 +306,7 @@ int wire_decode_req(msgpack_unpacked *u, const uint8_t *p, size_t n, struct wire
 	}
 	if (!*has_id || !t || t->type != MSGPACK_OBJECT_STR)
 		return PL_EBADREQ;
-	for (size_t i = 0; i < sizeof(req_types) / sizeof(req_types[0]); i++)
+	for (size_t i = 0; !req->type && i < sizeof(req_types) / sizeof(req_types[0]); i++)
 		if (wire__key_is(t, req_types[i].name))
 			req->type = req_types[i].type;
 	if (!req->type)

@@ -156,7 +156,7 @@ int wire_record_decode(msgpack_unpacked *u, const uint8_t *p, size_t n, struct r
 		if (wire__key_is(k, "k")) {
 			if (v->type != MSGPACK_OBJECT_STR)
 				return PL_ECORRUPT;
-			for (int j = ROOM_CREATE; j < ROOM__CMD_MAX; j++)
+			for (int j = ROOM_CREATE; !c->kind && j < ROOM__CMD_MAX; j++)
 				if (wire__key_is(v, kinds[j]))
 					c->kind = (enum room_cmd_kind)j;
 		} else if (wire__key_is(k, "o")) {
