@@ -36,7 +36,19 @@ struct frame *wire__enc_frame(struct enc *e, uint64_t seq);
 /* Inline, so a literal's length is known when compiling. */
 static inline void wire__pack_str(msgpack_packer *pk, const char *s)
 {
-	wire__pack_strn(pk, s, strlen(s));
+	size_t n = strlen(s);
+	if (__builtin_constant_p(n) && n < 32) {
+		/* a literal (every key): its header and body are one inline append
+		 * of a length known when compiling, not a call per key */
+		struct enc *e = pk->data;
+		char fix[32];
+		fix[0] = (char)(0xa0 | n); /* fixstr */
+		memcpy(fix + 1, s, n);
+		if (buf_append(&e->b, fix, n + 1))
+			e->oom = true;
+		return;
+	}
+	wire__pack_strn(pk, s, n);
 }
 void wire__pack_bool(msgpack_packer *pk, bool v);
 void wire__pack_member(msgpack_packer *pk, const struct room_member *m);
