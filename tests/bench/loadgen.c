@@ -237,6 +237,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* ns from t to now, 0 if t is still ahead. libuv runs timers by its own
+ * coarse clock, which may lag this one by a tick (10 ms here), so a timer
+ * set for t can fire before t: an unsigned now - t would then wrap, and a
+ * pacing loop would send without end. */
+static uint64_t ns_since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 static uint64_t cpu_ns(void)
 {
 	struct rusage ru;
@@ -1705,7 +1714,7 @@ static void drain_check(uv_timer_t *t)
 	struct worker *w = t->data;
 	uint64_t now = now_ns();
 	bool all = w->whole_rooms && !w->slow_window && w->r.received >= w->r.expected;
-	if (all || now - w->last_rx > 1000000000u || now > w->drain_deadline) {
+	if (all || ns_since(now, w->last_rx) > 1000000000u || now > w->drain_deadline) {
 		uv_timer_stop(t);
 		send_result(w);
 	}
@@ -1717,7 +1726,7 @@ static void tick(uv_timer_t *t)
 	uint64_t now = now_ns();
 	if (now >= w->t_end)
 		now = w->t_end;
-	uint64_t due = (uint64_t)((double)(now - w->ts) * w->msgs_per_ns);
+	uint64_t due = (uint64_t)((double)ns_since(now, w->ts) * w->msgs_per_ns);
 	while (w->due_sent < due && w->nmy) {
 		room_send(w, w->my_rooms[w->room_cursor]);
 		w->room_cursor = (w->room_cursor + 1) % w->nmy;
@@ -1733,7 +1742,7 @@ static void poll_tick(uv_timer_t *t)
 	uint64_t now = now_ns();
 	uint32_t a = w->total_conns - 1; /* everyone but the facilitator answers */
 	if (w->poll_state == 2) {
-		uint64_t due = (uint64_t)((double)(now - w->t_open) / 1e9 / w->o->spread * a) + 1;
+		uint64_t due = (uint64_t)((double)ns_since(now, w->t_open) / 1e9 / w->o->spread * a) + 1;
 		if (due > a)
 			due = a;
 		while (w->answered_sent < due) {
@@ -1955,11 +1964,11 @@ static void storm_tick(uv_timer_t *t)
 	const struct opts *o = w->o;
 	uint64_t now = now_ns();
 	if (w->storm == STORM_JOIN && w->st_next < w->nconns) {
-		double due = (double)(now - w->ts) / (o->spread * 1e9) * w->nconns + 1;
+		double due = (double)ns_since(now, w->ts) / (o->spread * 1e9) * w->nconns + 1;
 		storm_join_send(w, due >= w->nconns ? w->nconns : (uint32_t)due);
 	}
 	if (w->storm == STORM_RESUME && !w->killed && w->nmy) {
-		uint64_t due = (uint64_t)((double)(now - w->ts) * w->msgs_per_ns);
+		uint64_t due = (uint64_t)((double)ns_since(now, w->ts) * w->msgs_per_ns);
 		for (; w->due_sent < due; w->due_sent++) {
 			room_send(w, w->my_rooms[w->room_cursor]);
 			w->room_cursor = (w->room_cursor + 1) % w->nmy;
@@ -1970,7 +1979,7 @@ static void storm_tick(uv_timer_t *t)
 		if (c->wait_reconnect && !c->closing && now >= c->t_due)
 			storm_reconnect(c);
 	}
-	bool settled = !w->st_pending && now - w->st_last_rx > 300000000u &&
+	bool settled = !w->st_pending && ns_since(now, w->st_last_rx) > 300000000u &&
 		       (w->storm == STORM_JOIN || w->t_kill);
 	if (settled || now > w->st_deadline)
 		storm_finish(w);
