@@ -27,6 +27,7 @@ MAIN_OBJ  := $(BUILD)/obj/src/main.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 WEB_SRCS  := $(shell find web/src web/public -type f 2>/dev/null) web/build.mjs
+BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/floor
 
 .PHONY: all deps test-deps potluckd web run test check unit fmt clean cluster
 all: deps potluckd web
@@ -61,7 +62,7 @@ unit: $(UNIT_BINS)
 run: all
 	$(BUILD)/potluckd --host 127.0.0.1 --port 8080 --data-dir ./data --web-root web/dist
 
-test: test-deps potluckd web unit
+test: test-deps potluckd web unit $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/run.sh
 
 check:
@@ -82,7 +83,7 @@ clean:
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 # make bench: tests/bench/run.sh — potluck beside the physical floor (BENCHMARKS.md).
-BENCH_BINS := $(BUILD)/bench/loadgen $(BUILD)/bench/floor
+# The suite runs its tools once too (tests/integration/bench.test.mjs).
 .PHONY: bench bench-deps
 bench: bench-deps potluckd $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh

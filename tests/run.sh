@@ -9,6 +9,7 @@ root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$root"
 BUILD=${BUILD:-build}
 export POTLUCKD="$root/$BUILD/potluckd"
+export POTLUCK_BENCH="$root/$BUILD/bench" # loadgen and the floor
 out="$root/test-output"
 mkdir -p "$out"
 passed=0

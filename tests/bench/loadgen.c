@@ -162,7 +162,7 @@ struct opts {
 	int nrates;
 	uint64_t idle[MAX_STEPS];
 	int nidle;
-	double duration, warmup, drain, settle, join_timeout;
+	double duration, warmup, drain, settle, join_timeout, quiet_wait;
 	uint32_t window;
 	int server_pid;          /* the first of server_pids */
 	int server_pids[4];      /* CPU summed over all of them (s3: two servers + Redis) */
@@ -2202,12 +2202,15 @@ static const char *mode_name(const struct opts *o)
 	return o->mode == MODE_FLOOR ? "floor" : o->mode == MODE_SOCKETIO ? "socketio" : "potluck";
 }
 
-/* Waits (at most 60 s) until other work on the machine uses less than a
- * third of a core: it is shared, and a busy neighbour changes the figures
- * (late wake-ups batch more frames per send and flatter every server). */
-static void wait_quiet(void)
+/* Waits (at most --quiet-wait s) until other work on the machine uses less
+ * than a third of a core: it is shared, and a busy neighbour changes the
+ * figures (late wake-ups batch more frames per send and flatter every
+ * server). */
+static void wait_quiet(const struct opts *o)
 {
-	for (int i = 0; i < 60; i++) {
+	if (o->quiet_wait <= 0)
+		return;
+	for (int i = 0; i < (int)o->quiet_wait; i++) {
 		uint64_t b0 = machine_busy_ns();
 		sleep_until(now_ns() + 1000000000u);
 		if (machine_busy_ns() - b0 < 330000000u)
@@ -2286,7 +2289,7 @@ static void run_window(const struct opts *o, uint64_t rate, bool slow)
 {
 	struct window wi;
 	for (int attempt = 0;; attempt++) {
-		wait_quiet();
+		wait_quiet(o);
 		measure_window(o, rate, slow, &wi);
 		if (o->poll || slow)
 			break; /* not repeatable on the same connections */
@@ -2513,7 +2516,7 @@ static void run_storm(const struct opts *o, char (*room_ids)[32], uint32_t total
 	double setup_s = (double)(now_ns() - t) / 1e9;
 	if (!ready)
 		die("no client connected");
-	wait_quiet();
+	wait_quiet(o);
 	struct window wi;
 	memset(&wi, 0, sizeof(wi));
 	wi.have_srv = o->server_pid > 0;
@@ -2692,6 +2695,8 @@ static void usage(FILE *f)
 		"  --no-join           potluck, socketio: upgrade but do not join (with --idle: the bare\n"
 		"                      connection's cost, without the member's)\n"
 		"  --retries N         measure a window again when other work disturbed it (2)\n"
+		"  --quiet-wait S      before a window, wait at most S s for the machine to be\n"
+		"                      quiet (60; 0: do not wait)\n"
 		"  --label TEXT        first word of the report lines\n"
 		"  --server-pid LIST   several pids (e.g. two servers and Redis): CPU summed\n"
 		"  --port2 N           s3: odd-numbered members connect to this port instead\n"
@@ -2724,7 +2729,7 @@ int main(int argc, char **argv)
 		.host = "127.0.0.1", .port = 8080, .mode = MODE_POTLUCK, .rooms = 100,
 		.members = 20, .size = 100, .payload = 0, .duration = 10, .warmup = 1,
 		.drain = 5, .settle = 2, .join_timeout = 60, .window = 1, .procs = 1,
-		.sources = 4, .parallel = 256, .retries = 2, .label = "bench", .spread = -1,
+		.sources = 4, .parallel = 256, .retries = 2, .quiet_wait = 60, .label = "bench", .spread = -1,
 		.attempts = 5,
 	};
 	o.rates[0] = 10000;
@@ -2737,6 +2742,7 @@ int main(int argc, char **argv)
 		{"idle", 1, 0, 'i'},     {"settle", 1, 0, 'S'},   {"server-pid", 1, 0, 'x'},
 		{"procs", 1, 0, 'n'},    {"sources", 1, 0, 'a'},  {"parallel", 1, 0, 'c'},
 		{"join-timeout", 1, 0, 'j'}, {"label", 1, 0, 'l'}, {"no-join", 0, 0, 'N'}, {"retries", 1, 0, 'T'}, {"help", 0, 0, 'H'},
+		{"quiet-wait", 1, 0, 'q'},
 		{"port2", 1, 0, '2'}, {"slow", 1, 0, 'z'}, {"poll", 0, 0, 'o'}, {"spread", 1, 0, 'e'},
 		{"join-storm", 1, 0, 'J'}, {"resume-storm", 0, 0, 'U'}, {"kill-pid", 1, 0, 'K'},
 		{"attempts", 1, 0, 'A'}, {"recheck", 1, 0, 'C'},
@@ -2790,6 +2796,7 @@ int main(int argc, char **argv)
 		case 'l': o.label = optarg; break;
 		case 'N': o.no_join = true; break;
 		case 'T': o.retries = atoi(optarg); break;
+		case 'q': o.quiet_wait = atof(optarg); break;
 		case 'H': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -2902,5 +2909,7 @@ int main(int argc, char **argv)
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			rc = 1;
 	}
+	free(room_ids);
+	free(fac_keys);
 	return rc;
 }
