@@ -99,7 +99,8 @@ static bool skim(const uint8_t *p, size_t n)
 		else {
 			/* 0xc4 … 0xdf in order: bytes of length, bytes of data after
 			 * them, and what the value is (0 skip, 1 array, 2 map, 3
-			 * string or binary: skip the length plus extra) */
+			 * string, binary or ext: skip the length plus extra, which
+			 * is an ext's type byte) */
 			static const struct hdr {
 				uint8_t len, extra, kind;
 			} t[] = {

@@ -237,10 +237,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ns from t to now, 0 if t is still ahead. libuv runs timers by its own
- * coarse clock, which may lag this one by a tick (10 ms here), so a timer
- * set for t can fire before t: an unsigned now - t would then wrap, and a
- * pacing loop would send without end. */
+/* ns from t to now, 0 if t is still ahead. libuv counts a timer's delay
+ * from its cached loop time (whole ms, updated once per loop iteration), so
+ * a timer set for t can run before t: an unsigned now - t would then wrap,
+ * and a pacing loop would send without end. */
 static uint64_t ns_since(uint64_t now, uint64_t t)
 {
 	return now > t ? now - t : 0;
@@ -2210,7 +2210,7 @@ static void wait_quiet(const struct opts *o)
 {
 	if (o->quiet_wait <= 0)
 		return;
-	for (int i = 0; i < (int)o->quiet_wait; i++) {
+	for (double waited = 0; waited < o->quiet_wait; waited += 1) { /* 1 s a look */
 		uint64_t b0 = machine_busy_ns();
 		sleep_until(now_ns() + 1000000000u);
 		if (machine_busy_ns() - b0 < 330000000u)
