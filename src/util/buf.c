@@ -62,11 +62,9 @@ int buf__append_grow(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int util_array_grow_slow(void *pp, size_t *cap, size_t len, size_t size, size_t first)
+int util_array_grow_slow(void *pp, size_t *cap, size_t size, size_t first)
 {
 	void **p = pp;
-	if (len < *cap)
-		return 0;
 	size_t ncap = *cap ? *cap + *cap / 2 + 1 : first; /* 1.5x: less slack kept */
 	void *q = realloc(*p, ncap * size);
 	if (!q)

@@ -48,10 +48,10 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Makes room for one more element in a growable array *pp of *cap elements
  * of `size` bytes, `len` in use: grows it by half (from `first`) when full. 0 or
  * PL_ENOMEM (the array is then unchanged). */
-int util_array_grow_slow(void *pp, size_t *cap, size_t len, size_t size, size_t first);
+int util_array_grow_slow(void *pp, size_t *cap, size_t size, size_t first); /* when full */
 static inline int util_array_grow(void *pp, size_t *cap, size_t len, size_t size, size_t first)
 {
-	return len < *cap ? 0 : util_array_grow_slow(pp, cap, len, size, first);
+	return len < *cap ? 0 : util_array_grow_slow(pp, cap, size, first);
 }
 /* Drops the first n data bytes. */
 void buf_consume(struct buf *b, size_t n);

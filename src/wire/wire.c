@@ -17,16 +17,6 @@
 
 /* ---- encoding ---------------------------------------------------------- */
 
-int wire__enc_write(void *data, const char *p, size_t n)
-{
-	struct enc *e = data;
-	if (buf_append(&e->b, p, n)) {
-		e->oom = true;
-		return -1;
-	}
-	return 0;
-}
-
 void wire__enc_init_cap(struct enc *e, size_t head, size_t cap)
 {
 	buf_init_cap(&e->b, head, cap);
@@ -45,11 +35,7 @@ void wire__enc_init(struct enc *e, size_t head)
 void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n)
 {
 	if (n < 32) {
-		char fix[32];
-		fix[0] = (char)(0xa0 | n); /* fixstr */
-		if (n) /* s may be NULL then: an absent text */
-			memcpy(fix + 1, s, n);
-		wire__enc_write(pk->data, fix, n + 1);
+		wire__pack_fixstr(pk, s, n);
 		return;
 	}
 	msgpack_pack_str(pk, n);

@@ -15,7 +15,25 @@ struct enc {
 void wire__enc_init(struct enc *e, size_t head);
 /* The same, with the buffer's first cap bytes allocated now (buf_init_cap). */
 void wire__enc_init_cap(struct enc *e, size_t head, size_t cap);
-int wire__enc_write(void *data, const char *p, size_t n);
+/* The packers' writer: an append that marks the encoder on failure. */
+static inline int wire__enc_write(void *data, const char *p, size_t n)
+{
+	struct enc *e = data;
+	if (buf_append(&e->b, p, n)) {
+		e->oom = true;
+		return -1;
+	}
+	return 0;
+}
+/* A string under 32 bytes: header and body in one append. */
+static inline void wire__pack_fixstr(msgpack_packer *pk, const char *s, size_t n)
+{
+	char fix[32];
+	fix[0] = (char)(0xa0 | n); /* fixstr */
+	if (n) /* s may be NULL then: an absent text */
+		memcpy(fix + 1, s, n);
+	wire__enc_write(pk->data, fix, n + 1);
+}
 void wire__pack_strn(msgpack_packer *pk, const char *s, size_t n);
 /* Decoding helpers (wire/decode.c), shared with wire/record.c. */
 /* True if k is the string s. Inline, so a literal's length is known when
@@ -37,18 +55,10 @@ struct frame *wire__enc_frame(struct enc *e, uint64_t seq);
 static inline void wire__pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t n = strlen(s);
-	if (__builtin_constant_p(n) && n < 32) {
-		/* a literal (every key): its header and body are one inline append
-		 * of a length known when compiling, not a call per key */
-		struct enc *e = pk->data;
-		char fix[32];
-		fix[0] = (char)(0xa0 | n); /* fixstr */
-		memcpy(fix + 1, s, n);
-		if (buf_append(&e->b, fix, n + 1))
-			e->oom = true;
-		return;
-	}
-	wire__pack_strn(pk, s, n);
+	if (__builtin_constant_p(n) && n < 32)
+		wire__pack_fixstr(pk, s, n); /* a literal (every key): inline, its length known */
+	else
+		wire__pack_strn(pk, s, n);
 }
 void wire__pack_bool(msgpack_packer *pk, bool v);
 void wire__pack_member(msgpack_packer *pk, const struct room_member *m);
