@@ -6,6 +6,7 @@
 #   make check    the same suite under ASan + UBSan (build-asan/)
 #   make cluster  redis-server, two potluckd and nginx in front, on loopback
 #   make bench    potluck beside the physical floor and Socket.IO (BENCHMARKS.md)
+#   make profile  instructions per chat message, under callgrind (BENCHMARKS.md)
 #   make fmt      clang-format the C sources
 #
 # System packages and npm modules are installed by deploy/install-deps.sh,
@@ -84,12 +85,16 @@ clean:
 
 # make bench: tests/bench/run.sh — potluck beside the physical floor (BENCHMARKS.md).
 # The suite runs its tools once too (tests/integration/bench.test.mjs).
-.PHONY: bench bench-deps
+.PHONY: bench bench-deps profile
 bench: bench-deps potluckd $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 bench-deps:
 	@deploy/install-deps.sh bench
+
+profile: potluckd $(BENCH_BINS)
+	@deploy/install-deps.sh profile
+	@BUILD=$(BUILD) tests/bench/profile.sh
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

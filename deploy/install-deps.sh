@@ -7,6 +7,7 @@
 #   deploy/install-deps.sh cluster build + redis-server and nginx (make cluster)
 #   deploy/install-deps.sh bench   build + redis-server and iproute2 (make
 #                                  bench; its Socket.IO peer is an npm module)
+#   deploy/install-deps.sh profile bench + valgrind (make profile)
 #
 # Debian 12 packages through apt-get (as root, or through sudo), npm modules
 # through `npm ci` when package-lock.json is newer than node_modules.
@@ -22,6 +23,7 @@ build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-
 test_pkgs="libcmocka-dev redis-server chromium nginx python3"
 cluster_pkgs="redis-server nginx"
 bench_pkgs="redis-server iproute2" # iproute2: ss, for free ports
+profile_pkgs="valgrind"
 
 case "$what" in
 run) want="$run_pkgs" ;;
@@ -29,7 +31,8 @@ build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
 cluster) want="$build_pkgs $cluster_pkgs" ;;
 bench) want="$build_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 build|test|run|cluster|bench" >&2; exit 2 ;;
+profile) want="$build_pkgs $bench_pkgs $profile_pkgs" ;;
+*) echo "usage: $0 build|test|run|cluster|bench|profile" >&2; exit 2 ;;
 esac
 
 missing=""
