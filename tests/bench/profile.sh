@@ -18,6 +18,7 @@
 set -u
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 cd "$root"
+. tests/bench/lib.sh
 BUILD=${BUILD:-build}
 POTLUCKD=${POTLUCKD:-$BUILD/potluckd}
 ROOMS=${PROFILE_ROOMS:-100}
@@ -33,25 +34,13 @@ tmp=$(mktemp -d)
 srv=""
 lg=""
 cleanup() {
-	for p in $lg $srv; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	kill_wait "$lg" "$srv"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A free port below the ephemeral range (at most 100 tries).
-low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-port=""
-i=0
-while [ -z "$port" ] && [ "$i" -lt 100 ]; do
-	p=$((low - 12000 + $(od -An -N2 -tu2 /dev/urandom) % 11000))
-	ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || port=$p
-	i=$((i + 1))
-done
-[ -n "$port" ] || { echo "profile: no free port" >&2; exit 1; }
+port=$(free_port) || exit 1
 
 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
 	"$POTLUCKD" --host 127.0.0.1 --port "$port" --data-dir "$tmp/data" \
@@ -59,30 +48,20 @@ valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
 srv=$!
 
 # valgrind starts slowly: wait (at most 60 s) until the server listens.
-i=0
-until ss -ltnH "sport = :$port" | grep -q .; do
-	i=$((i + 1))
-	if [ "$i" -gt 600 ] || ! kill -0 "$srv" 2>/dev/null; then
-		echo "profile: potluckd did not start (see $out/server.log)" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+if ! wait_until 600 "$srv" listening "$port"; then
+	echo "profile: potluckd did not start (see $out/server.log)" >&2
+	exit 1
+fi
 
 "$BUILD/bench/loadgen" --mode potluck --port "$port" --rooms "$ROOMS" \
 	--members "$MEMBERS" --rates "$RATE" --warmup 2 --duration "$((SECS + 2))" \
 	--drain 1 --quiet-wait 0 --retries 0 --join-timeout 120 >"$out/loadgen.log" 2>&1 &
 lg=$!
 
-i=0
-until grep -q "connected and joined" "$out/loadgen.log"; do
-	i=$((i + 1))
-	if [ "$i" -gt 1200 ] || ! kill -0 "$lg" 2>/dev/null; then
-		echo "profile: the clients did not join (see $out/loadgen.log)" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+if ! wait_until 1200 "$lg" grep -q "connected and joined" "$out/loadgen.log"; then
+	echo "profile: the clients did not join (see $out/loadgen.log)" >&2
+	exit 1
+fi
 sleep 1.5
 callgrind_control --zero "$srv" >/dev/null 2>&1
 sleep "$SECS"

@@ -85,6 +85,7 @@
 set -u
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 cd "$root"
+. tests/bench/lib.sh
 BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-1}
 ROOMS=${BENCH_ROOMS:-100}
@@ -300,38 +301,18 @@ LOADGEN="$BUILD/bench/loadgen"
 tmp=$(mktemp -d)
 srv= srv2= redis=
 cleanup() {
-	for p in $srv $srv2 $redis; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	kill_wait "$srv" "$srv2" "$redis"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Below the ephemeral range, so no client socket of an earlier run holds it.
-low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-free_port() {
-	while :; do
-		p=$((low - 12000 + $(od -An -N2 -tu2 /dev/urandom) % 11000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || {
-			echo "$p"
-			return
-		}
-	done
-}
-
 # Waits (at most 10 s) until something listens on $port.
 wait_listen() {
-	i=0
-	while ! ss -ltnH "sport = :$port" | grep -q .; do
-		i=$((i + 1))
-		if [ "$i" -gt 100 ] || ! kill -0 "$srv" 2>/dev/null; then
-			echo "bench: the server on port $port did not start" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
+	if ! wait_until 100 "$srv" listening "$port"; then
+		echo "bench: the server on port $port did not start" >&2
+		exit 1
+	fi
 }
 
 # The machine is shared: wait (at most BENCH_QUIET_WAIT s, 120) until other
