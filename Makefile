@@ -85,16 +85,18 @@ clean:
 
 # make bench: tests/bench/run.sh — potluck beside the physical floor (BENCHMARKS.md).
 # The suite runs its tools once too (tests/integration/bench.test.mjs).
-.PHONY: bench bench-deps profile
+.PHONY: bench bench-deps profile profile-deps
 bench: bench-deps potluckd $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 bench-deps:
 	@deploy/install-deps.sh bench
 
-profile: potluckd $(BENCH_BINS)
-	@deploy/install-deps.sh profile
+profile: profile-deps potluckd $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/profile.sh
+
+profile-deps:
+	@deploy/install-deps.sh profile
 
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)

@@ -13,8 +13,9 @@
 # messages (500), each with its 20 deliveries, its log append and its reply.
 #
 # Prints instructions per message and the PROFILE_TOP (25) functions with
-# the most instructions per message (inclusive, below the event loop); the whole profile stays in
-# test-output/profile/callgrind.out for callgrind_annotate or kcachegrind.
+# the most instructions per message (inclusive, below the event loop); the
+# whole profile stays in test-output/profile/ for callgrind_annotate or
+# kcachegrind.
 set -u
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 cd "$root"
