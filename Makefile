@@ -14,7 +14,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libwebsockets libuv msgpack hiredis jansson libcrypto
+PKGS    := libwebsockets libuv msgpack hiredis jansson libcrypto liburing
 SAN     ?=
 WERROR  ?= -Werror
 OPT     ?= -O2 -g

@@ -17,9 +17,9 @@ set -eu
 what=${1:-build}
 root=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 
-run_pkgs="libwebsockets17 libwebsockets-evlib-uv libuv1 libmsgpackc2 libhiredis0.14 libjansson4"
+run_pkgs="libwebsockets17 libwebsockets-evlib-uv libuv1 libmsgpackc2 libhiredis0.14 libjansson4 liburing2"
 build_pkgs="gcc make pkg-config libc6-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
-            libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev"
+            libmsgpack-dev libhiredis-dev libjansson-dev libssl-dev liburing-dev"
 test_pkgs="libcmocka-dev redis-server chromium nginx python3"
 cluster_pkgs="redis-server nginx"
 bench_pkgs="redis-server iproute2" # iproute2: ss, for free ports

@@ -46,6 +46,7 @@ struct config {
 	unsigned retention_d;
 	unsigned queue_kib, queue_frames, sndbuf_kib, rate, burst;
 	unsigned fsync_ms;
+	bool io_uring;
 };
 
 #define TRIM_MS 30000 /* how often freed memory is handed back */
@@ -88,6 +89,8 @@ static void usage(FILE *f)
 		"                                                 (POTLUCK_SNDBUF_KIB, default 128)\n"
 		"  --rate N           requests per second per connection (POTLUCK_RATE, default 20)\n"
 		"  --burst N          ... in bursts of up to      (POTLUCK_BURST, default 40)\n"
+		"  --io-uring on|off  send each loop's writes in one system call, where the\n"
+		"                     kernel allows it            (POTLUCK_IO_URING, default on)\n"
 		"  --help             this text\n"
 		"  --version          the version\n"
 		"\n"
@@ -149,6 +152,10 @@ static int set_option(struct config *c, const char *name, const char *val)
 	} else if (!strcmp(name, "burst")) {
 		if (parse_uint(val, 1000000, &c->burst) || !c->burst)
 			return -1;
+	} else if (!strcmp(name, "io-uring")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return -1;
+		c->io_uring = !strcmp(val, "on");
 	} else if (!strcmp(name, "fsync-ms")) {
 		if (parse_uint(val, 60000, &c->fsync_ms))
 			return -1;
@@ -165,6 +172,7 @@ static const char *const env_names[][2] = {
 	{"POTLUCK_QUEUE_KIB", "queue-kib"}, {"POTLUCK_QUEUE_FRAMES", "queue-frames"},
 	{"POTLUCK_SNDBUF_KIB", "sndbuf-kib"},
 	{"POTLUCK_RATE", "rate"}, {"POTLUCK_BURST", "burst"},
+	{"POTLUCK_IO_URING", "io-uring"},
 };
 
 /* Environment first, flags override. Returns 0, 1 (exit 0) or -1. */
@@ -173,7 +181,7 @@ static int configure(struct config *c, int argc, char **argv)
 	*c = (struct config){.host = "127.0.0.1", .port = 8080, .data_dir = "./data",
 			     .web_root = "./web/dist", .grace_s = 30, .fsync_ms = 1000,
 			     .retention_d = 30, .queue_kib = 1024, .queue_frames = 4096,
-			     .sndbuf_kib = 128, .rate = 20, .burst = 40};
+			     .sndbuf_kib = 128, .rate = 20, .burst = 40, .io_uring = true};
 	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++) {
 		const char *v = getenv(env_names[i][0]);
 		if (v && *v && set_option(c, env_names[i][1], v)) {
@@ -190,6 +198,7 @@ static int configure(struct config *c, int argc, char **argv)
 		{"queue-kib", required_argument, 0, 0}, {"queue-frames", required_argument, 0, 0},
 		{"sndbuf-kib", required_argument, 0, 0},
 		{"rate", required_argument, 0, 0}, {"burst", required_argument, 0, 0},
+		{"io-uring", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
@@ -429,7 +438,7 @@ int main(int argc, char **argv)
 				  .queue_bytes = (size_t)s.cfg.queue_kib * 1024,
 				  .queue_frames = s.cfg.queue_frames,
 				  .sndbuf = (int)s.cfg.sndbuf_kib * 1024, .rate = s.cfg.rate,
-				  .burst = s.cfg.burst};
+				  .burst = s.cfg.burst, .io_uring = s.cfg.io_uring};
 	if (!s.hub || !(s.net = net_new(&s.loop, &ncfg, s.hub)))
 		return 1;
 	uv_check_init(&s.loop, &s.check);

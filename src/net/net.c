@@ -65,6 +65,7 @@ struct net *net_new(uv_loop_t *loop, const struct net_config *cfg, struct hub *h
 	uv_idle_init(loop, &n->kick);
 	if (!n->scratch)
 		goto fail;
+	net_batch_init(n, cfg->io_uring);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	struct lws_context_creation_info info;
@@ -101,6 +102,7 @@ fail:
 	if (n->ctx)
 		lws_context_destroy(n->ctx);
 	msgpack_unpacked_destroy(&n->u);
+	net_batch_free(n);
 	free(n->scratch);
 	free(n->flush);
 	return NULL;
@@ -164,6 +166,7 @@ void net_final(struct net *n)
 		uv_run(n->loop, UV_RUN_DEFAULT);
 	}
 	msgpack_unpacked_destroy(&n->u);
+	net_batch_free(n);
 	free(n->scratch);
 	free(n->flush);
 	free(n);

@@ -5,9 +5,10 @@
  *
  * Writes are corked: the hub queues frame references on connections during a
  * loop iteration; net_flush(), run once per iteration after the log has
- * delivered, gives each connection with queued frames one lws_write of all
- * its bytes, unless lws still holds unsent bytes for it, in which case the
- * WRITEABLE callback that lws arms finishes the job.
+ * delivered, gives each connection with queued frames one write of all its
+ * bytes (all of them in one system call, on io_uring), unless lws still
+ * holds unsent bytes for it, in which case the WRITEABLE callback that lws
+ * arms finishes the job.
  *
  * Uses hub/, wire/, util/ and lws; owns every struct lws it sees.
  */
@@ -36,6 +37,7 @@ struct net_config {
 	int sndbuf;              /* SO_SNDBUF per WebSocket connection, 0: the kernel's */
 	unsigned rate;           /* requests per second per connection */
 	unsigned burst;
+	bool io_uring;           /* batch each flush's sends (batch.c), if the kernel can */
 };
 
 struct net;

@@ -5,6 +5,7 @@
 #define PL_NET_INT_H
 
 #include <libwebsockets.h>
+#include <liburing.h>
 #include <uv.h>
 
 #include "net/net.h"
@@ -36,6 +37,7 @@ struct conn {
 	bool close_sent;          /* our close frame is out: linger for theirs */
 	bool held;                /* lws held unsent bytes when net_flush looked;
 	                           * means nothing outside net_flush */
+	bool batched;             /* its queue is in the batch, not yet sent */
 	const char *close_reason; /* a literal */
 };
 
@@ -65,6 +67,27 @@ struct http_req {
 	bool transcript;
 };
 
+/* The sends of one net_flush, submitted together (batch.c). */
+#define BATCH_SLOTS 256            /* sends per io_uring_enter */
+#define BATCH_ARENA (256 * 1024)   /* bytes gathered for them, at most */
+
+struct batch_slot {
+	struct conn *c;
+	const uint8_t *p; /* a lone frame's own bytes, or gathered in the arena */
+	uint32_t len;
+	uint32_t frames;  /* the whole queue when it was added */
+	bool todo;        /* not yet answered for */
+};
+
+struct net_batch {
+	bool on;               /* an io_uring to batch on */
+	struct io_uring ring;
+	unsigned n;            /* slots in use */
+	size_t used;           /* of the arena */
+	uint8_t *arena;        /* LWS_PRE + BATCH_ARENA */
+	struct batch_slot slot[BATCH_SLOTS];
+};
+
 struct net {
 	uv_loop_t *loop;
 	struct lws_context *ctx;
@@ -77,6 +100,7 @@ struct net {
 	struct conn **flush;      /* connections with frames to write */
 	size_t nflush, flush_cap;
 	uint8_t *scratch;         /* LWS_PRE + NET_SCRATCH */
+	struct net_batch batch;
 	msgpack_unpacked u;
 	bool shutting_down;
 	void (*on_drained)(void *arg);
@@ -85,6 +109,7 @@ struct net {
 	uv_idle_t kick;           /* keeps the loop from blocking while frames wait */
 	struct {
 		uint64_t accepted, writes, bytes, slow_closes, violations, rate_limited;
+		uint64_t batches, batched; /* io_uring_enter calls; the writes in them */
 	} stats;
 };
 
@@ -93,6 +118,24 @@ int net_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 int net_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		      size_t len);
 void net_conn_close(struct conn *c, int code, const char *reason);
+
+/* ws.c: frames from the head of c's queue copied to dst, the head from off,
+ * while they fit in cap (the head always); the bytes, the frames in *frames. */
+size_t net_gather(struct conn *c, uint32_t off, uint8_t *dst, size_t cap, uint32_t *frames);
+/* ws.c: after a write of len bytes at p finishing `done` frames (0: a piece
+ * of the head frame, *off into it) of which the kernel took `sent` (or
+ * -errno): the rest to lws, the queue popped. -1: the peer is gone. */
+int conn_wrote(struct conn *c, const uint8_t *p, size_t len, uint32_t done, ssize_t sent,
+	       uint32_t *off);
+
+/* batch.c: want false, or no io_uring here, leaves the batch off. */
+void net_batch_init(struct net *n, bool want);
+void net_batch_free(struct net *n);
+/* Queues c's whole queue as one send; false if it does not fit one (the
+ * caller writes it itself). Nothing is sent before net_batch_run. */
+bool net_batch_add(struct net *n, struct conn *c);
+/* Sends what was added, in one system call, and handles each answer. */
+void net_batch_run(struct net *n);
 /* Called when the last connection is gone during shutdown. */
 void net_drained(struct net *n);
 

@@ -12,7 +12,8 @@
  * queued frames goes on the flush list once. net_flush(), once per loop
  * iteration, gives each one a single send() of all its queued bytes,
  * gathered in one scratch buffer (a lone frame is written straight from its
- * own memory). The kernel takes what it can; the rest goes to lws_write,
+ * own memory); with io_uring, those sends are made together in one system
+ * call (batch.c). The kernel takes what it can; the rest goes to lws_write,
  * which keeps it and arms POLLOUT, and until lws has sent it
  * (lws_partial_buffered) we write nothing more and let SERVER_WRITEABLE
  * continue. So a steady connection costs one send() and no epoll_ctl per
@@ -158,54 +159,48 @@ const struct hub_io net_hub_io = {
 	.close = hub_close,
 };
 
-/* One write of at most NET_SCRATCH bytes: a large frame (or a lone one)
- * straight from its memory, from *off (what earlier writes of this
- * conn_write took of it); several small ones gathered into the scratch
- * buffer. */
-static int conn_write_once(struct conn *c, uint32_t *off)
+/* Copies frames from the head of the queue to dst, the head from off, while
+ * they fit in cap bytes (the head always: the caller has checked); the bytes
+ * copied, the frames in *frames. */
+size_t net_gather(struct conn *c, uint32_t off, uint8_t *dst, size_t cap, uint32_t *frames)
+{
+	struct frame *head = c->q[c->q_head];
+	size_t len = head->len - off;
+	memcpy(dst, head->data + off, len);
+	uint32_t i = 1;
+	for (; i < c->q_n; i++) {
+		struct frame *f = *q_at(c, i);
+		if (len + f->len > cap)
+			break;
+		memcpy(dst + len, f->data, f->len);
+		len += f->len;
+	}
+	*frames = i;
+	return len;
+}
+
+/* After a write of len bytes at p that finishes `done` frames (0: it was a
+ * piece of the head frame, *off bytes into it): sent is what the kernel took,
+ * or -errno. The kernel's share is gone; what it did not take goes to lws,
+ * which keeps it and arms POLLOUT (lws_partial_buffered() then says so).
+ * lws's own frames (pong, ping, close) keep their unsent rest in that same
+ * buffer, so nothing of ours can land inside one of them. (The vhost has no
+ * TLS, so the socket carries the frames as they are.) -1: the peer is gone. */
+int conn_wrote(struct conn *c, const uint8_t *p, size_t len, uint32_t done, ssize_t sent,
+	       uint32_t *off)
 {
 	struct net *n = c->net;
-	struct frame *head = c->q[c->q_head];
-	size_t rest = head->len - *off;
-	const uint8_t *p;
-	size_t len;
-	uint32_t done; /* frames finished by this write */
-	if (c->q_n == 1 || rest > NET_SCRATCH / 2) {
-		p = head->data + *off; /* FRAME_HEADROOM leaves LWS_PRE in front */
-		len = rest < NET_SCRATCH ? rest : NET_SCRATCH;
-		done = len == rest;
-	} else {
-		uint8_t *dst = n->scratch + LWS_PRE;
-		memcpy(dst, head->data + *off, rest);
-		len = rest;
-		for (done = 1; done < c->q_n; done++) {
-			struct frame *f = *q_at(c, done);
-			if (len + f->len > NET_SCRATCH)
-				break;
-			memcpy(dst + len, f->data, f->len);
-			len += f->len;
-		}
-		p = dst;
-	}
-	/* The kernel takes what it can, straight away (lws holds nothing for
-	 * this connection, or we would not be here; lws_write would end in the
-	 * same send() after a dozen calls). What it did not take goes to lws,
-	 * which keeps it and arms POLLOUT; lws_partial_buffered() says so.
-	 * lws's own frames (pong, ping, close) keep their unsent rest in that
-	 * same buffer, so nothing of ours can land inside one of them. (The
-	 * vhost has no TLS, so the socket carries the frames as they are.) */
 	int w = 0;
-	ssize_t sent = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		w = -1;
-	else if (sent < 0)
+	if (sent == -EAGAIN || sent == -EWOULDBLOCK || sent == -EINTR)
 		sent = 0;
+	else if (sent < 0)
+		w = -1;
 	if (!w && (size_t)sent < len) {
 		/* Short in the middle of a big frame: lws gets the whole rest of
 		 * it, since it may write a ping or a pong of its own as soon as
 		 * its buffer is empty, and that must fall between frames. */
 		if (!done) {
-			len = rest;
+			len = c->q[c->q_head]->len - *off;
 			done = 1;
 		}
 		w = lws_write(c->wsi, (unsigned char *)p + sent, len - (size_t)sent, LWS_WRITE_RAW);
@@ -226,6 +221,32 @@ static int conn_write_once(struct conn *c, uint32_t *off)
 		return -1;
 	}
 	return 0;
+}
+
+/* One write of at most NET_SCRATCH bytes: a large frame (or a lone one)
+ * straight from its memory, from *off (what earlier writes of this
+ * conn_write took of it); several small ones gathered into the scratch
+ * buffer. The kernel takes what it can, straight away (lws holds nothing
+ * for this connection, or we would not be here; lws_write would end in the
+ * same send() after a dozen calls). */
+static int conn_write_once(struct conn *c, uint32_t *off)
+{
+	struct net *n = c->net;
+	struct frame *head = c->q[c->q_head];
+	size_t rest = head->len - *off;
+	const uint8_t *p;
+	size_t len;
+	uint32_t done; /* frames finished by this write */
+	if (c->q_n == 1 || rest > NET_SCRATCH / 2) {
+		p = head->data + *off; /* FRAME_HEADROOM leaves LWS_PRE in front */
+		len = rest < NET_SCRATCH ? rest : NET_SCRATCH;
+		done = len == rest;
+	} else {
+		len = net_gather(c, *off, n->scratch + LWS_PRE, NET_SCRATCH, &done);
+		p = n->scratch + LWS_PRE;
+	}
+	ssize_t sent = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return conn_wrote(c, p, len, done, sent < 0 ? -errno : sent, off);
 }
 
 /* Writes while the kernel takes everything; the caller has checked that
@@ -267,16 +288,23 @@ void net_flush(struct net *n)
 		if (!c) /* closed meanwhile */
 			continue;
 		c->queued = false;
+		if (c->batched) { /* marked again: what is in the batch goes first */
+			net_batch_run(n);
+			c->held = lws_partial_buffered(c->wsi);
+		}
 		if (c->dead) {
 			q_clear(c);
 		} else if (c->held || c->close_code) {
 			/* lws still sends an earlier write, or a close frame must go
 			 * out from inside a callback: let WRITEABLE continue */
 			lws_callback_on_writable(c->wsi);
+		} else if (net_batch_add(n, c)) {
+			/* sent with the others below */
 		} else if (conn_write(c) == 0 && c->q_n) {
 			lws_callback_on_writable(c->wsi);
 		}
 	}
+	net_batch_run(n);
 	n->nflush = 0;
 	uv_idle_stop(&n->kick);
 }

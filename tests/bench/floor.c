@@ -23,6 +23,10 @@
  *   EPOLLOUT is armed only when the kernel did not take everything, and
  *   disarmed once the queue is empty, so a steady connection costs one send
  *   and no epoll_ctl per delivery;
+ * - with --io-uring, those sendmsg()s are queued on an io_uring and made in
+ *   one io_uring_enter() per batch of events (MSG_DONTWAIT: the kernel does
+ *   each inline and answers as sendmsg() would), as potluck does by default
+ *   (src/net/batch.c): the floor of a server that batches its sends;
  * - a connection whose queue passes 4,096 frames is dropped (potluck's bound
  *   too), so a reader that stops cannot make it grow without limit;
  * - pings are answered, a close frame is answered and the socket closed.
@@ -31,11 +35,12 @@
  * remains is the kernel's loopback TCP send per delivery, plus a few
  * pointer moves.
  *
- * usage: floor [--host 127.0.0.1] [--port 8090]
+ * usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring]
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
@@ -56,6 +61,8 @@
 #define MAX_MSG (64 * 1024)
 #define MAX_QUEUE 4096
 #define MAX_IOV 1024
+#define BATCH 256    /* sends per io_uring_enter (--io-uring) */
+#define BATCH_IOV 64 /* frames per send there; the rest go on the next round */
 #define MAX_ROOM 1000000u
 
 struct frame {
@@ -394,23 +401,24 @@ static void set_pollout(struct conn *c, bool on)
 	c->pollout = on;
 }
 
-/* One sendmsg of everything queued (up to MAX_IOV frames). */
-static void flush(struct conn *c)
+/* The iovecs of what c has queued, up to max frames. */
+static size_t gather(struct conn *c, struct iovec *iov, size_t max)
 {
-	struct iovec iov[MAX_IOV];
-	int k = 0;
-	for (uint32_t i = 0; i < c->q_n && k < MAX_IOV; i++, k++) {
+	size_t k = 0;
+	for (uint32_t i = 0; i < c->q_n && k < max; i++, k++) {
 		struct frame *f = c->q[(c->q_head + i) % c->q_cap];
 		uint32_t off = i ? 0 : c->q_off;
 		iov[k].iov_base = f->data + off;
 		iov[k].iov_len = f->len - off;
 	}
-	if (!k)
-		return;
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
-	ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return k;
+}
+
+/* What the kernel took (w bytes, or -errno) is done with. */
+static void sent(struct conn *c, ssize_t w)
+{
 	if (w < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (w != -EAGAIN && w != -EINTR)
 			conn_kill(c);
 		w = 0;
 	}
@@ -429,6 +437,63 @@ static void flush(struct conn *c)
 		c->q_n--;
 	}
 	set_pollout(c, c->q_n > 0);
+}
+
+/* One sendmsg of everything queued (up to MAX_IOV frames). */
+static void flush(struct conn *c)
+{
+	struct iovec iov[MAX_IOV];
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = gather(c, iov, MAX_IOV)};
+	if (!mh.msg_iovlen)
+		return;
+	ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	sent(c, w < 0 ? -errno : w);
+}
+
+/* --io-uring: the same sendmsg()s, made in one system call. */
+static struct io_uring ring;
+static bool use_ring;
+static struct pending {
+	struct conn *c;
+	struct msghdr mh;
+	struct iovec iov[BATCH_IOV];
+} pend[BATCH];
+
+static void flush_ring(void)
+{
+	while (dirty) {
+		unsigned n = 0;
+		for (; dirty && n < BATCH; dirty = dirty->next_dirty) {
+			struct conn *c = dirty;
+			struct pending *p = &pend[n];
+			c->dirty = false;
+			if (c->dead || !(p->mh.msg_iovlen = gather(c, p->iov, BATCH_IOV)))
+				continue;
+			p->c = c;
+			p->mh.msg_iov = p->iov;
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_sendmsg(sqe, c->fd, &p->mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+			io_uring_sqe_set_data64(sqe, n++);
+		}
+		int rc = n ? io_uring_submit_and_wait(&ring, n) : 0;
+		if (rc != (int)n) {
+			fprintf(stderr, "floor: io_uring_submit: %s\n", rc < 0 ? strerror(-rc) : "short");
+			exit(1);
+		}
+		for (unsigned got = 0; got < n; got++) {
+			struct io_uring_cqe *cqe;
+			int e;
+			while ((e = io_uring_wait_cqe(&ring, &cqe)) == -EINTR)
+				;
+			if (e < 0) {
+				fprintf(stderr, "floor: io_uring_wait_cqe: %s\n", strerror(-e));
+				exit(1);
+			}
+			struct pending *p = &pend[io_uring_cqe_get_data64(cqe)];
+			sent(p->c, cqe->res);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+	}
 }
 
 static void accept_all(int lfd)
@@ -455,16 +520,19 @@ int main(int argc, char **argv)
 	const char *host = "127.0.0.1";
 	int port = 8090;
 	static const struct option lo[] = {
-		{"host", 1, 0, 'h'}, {"port", 1, 0, 'p'}, {"help", 0, 0, 'H'}, {0, 0, 0, 0}};
+		{"host", 1, 0, 'h'},     {"port", 1, 0, 'p'}, {"help", 0, 0, 'H'},
+		{"io-uring", 0, 0, 'u'}, {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'h')
 			host = optarg;
 		else if (ch == 'p')
 			port = atoi(optarg);
+		else if (ch == 'u')
+			use_ring = true;
 		else {
 			fprintf(ch == 'H' ? stdout : stderr,
-				"usage: floor [--host 127.0.0.1] [--port 8090]\n");
+				"usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring]\n");
 			return ch == 'H' ? 0 : 2;
 		}
 	}
@@ -481,6 +549,10 @@ int main(int argc, char **argv)
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
 	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4096)) {
 		fprintf(stderr, "floor: cannot listen on %s:%d: %s\n", host, port, strerror(errno));
+		return 1;
+	}
+	if (use_ring && (errno = -io_uring_queue_init(BATCH, &ring, 0)) != 0) {
+		fprintf(stderr, "floor: io_uring: %s\n", strerror(errno));
 		return 1;
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -509,6 +581,8 @@ int main(int argc, char **argv)
 			}
 		}
 		/* after the batch: one send per connection with something queued */
+		if (use_ring)
+			flush_ring();
 		while (dirty) {
 			struct conn *c = dirty;
 			dirty = c->next_dirty;

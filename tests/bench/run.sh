@@ -15,6 +15,12 @@
 #        messages, at BENCH_RATES deliveries/s (10000,40000 and 0 = as fast
 #        as it goes), BENCH_DURATION s windows (10: CPU time is counted in
 #        10 ms ticks here)
+#        beside the floor as the issue defines it: one send() per
+#        connection with something queued
+#   s2u  the same (BENCH_S2U_RATES, 10000,40000), beside the floor with
+#        --io-uring: those sends made in one system call per batch of events,
+#        as potluck makes them by default (src/net/batch.c); how far potluck
+#        is from the least a server that batches its sends can do
 #   big  broadcast efficiency in one room of BENCH_BIG members (1000)
 #   s1   idle memory per connection at BENCH_IDLE connections (1000,10000),
 #        rooms of 20: (RSS(N) - RSS(N0)) / (N - N0); s1bare the same for
@@ -72,7 +78,7 @@
 #        s3 / sio3 ratios
 #
 # BENCH_SCENARIOS picks scenarios (default: all,
-# "s2 big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3").
+# "s2 s2u big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -97,7 +103,9 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
-SCENARIOS=${BENCH_SCENARIOS:-s2 big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3}
+SCENARIOS=${BENCH_SCENARIOS:-s2 s2u big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3}
+S2U_RATES=${BENCH_S2U_RATES:-10000,40000}
+FLOOR_FLAGS= # s2u: --io-uring
 IDLE_MAX=${BENCH_IDLE_MAX:-19000}
 IDLE_PAIR=${BENCH_IDLE_PAIR:-38000}
 SIO_RATES=${BENCH_SIO_RATES:-$RATES}
@@ -377,7 +385,7 @@ stop_pair() {
 
 start_floor() {
 	port=$(free_port)
-	"$BUILD/bench/floor" --host 127.0.0.1 --port "$port" 2>>"$out/floor.log" &
+	"$BUILD/bench/floor" --host 127.0.0.1 --port "$port" $FLOOR_FLAGS 2>>"$out/floor.log" &
 	srv=$!
 	wait_listen
 }
@@ -579,6 +587,12 @@ while [ "$run" -le "$RUNS" ]; do
 	if has s2; then
 		echo "-- s2: broadcast fan-out, $ROOMS rooms x $MEMBERS, $SIZE-byte messages"
 		broadcast s2 "$ROOMS" "$MEMBERS" "$RATES"
+	fi
+	if has s2u; then
+		echo "-- s2u: s2 beside the floor with its sends batched on io_uring"
+		FLOOR_FLAGS=--io-uring
+		broadcast s2u "$ROOMS" "$MEMBERS" "$S2U_RATES"
+		FLOOR_FLAGS=
 	fi
 	if has big; then
 		echo "-- big: one room of $BIG"

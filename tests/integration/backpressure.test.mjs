@@ -5,6 +5,10 @@
 // The queue bound is made small (--queue-kib 64) so that the kernel's socket
 // buffers, which fill first, do not make the test slow; the rate limit is
 // raised so one sender can produce enough traffic.
+//
+// All of it runs twice: with each flush's writes batched on an io_uring (the
+// default) and with one send() per connection (--io-uring off), since short
+// writes are handled on both paths.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, createRoom } from '../lib/server.mjs';
@@ -15,13 +19,14 @@ import { fileURLToPath } from 'node:url';
 
 const slowReader = fileURLToPath(new URL('../lib/slow_reader.py', import.meta.url));
 
-describe('backpressure', () => {
+for (const uring of ['on', 'off']) describe(`backpressure (io_uring ${uring})`, () => {
   let srv;
   let room;
   const clients = [];
 
   before(async () => {
-    srv = await startServer({ args: ['--queue-kib', '64', '--rate', '5000', '--burst', '5000'] });
+    srv = await startServer({ args: ['--queue-kib', '64', '--rate', '5000', '--burst', '5000',
+      '--io-uring', uring] });
     room = await createRoom(srv, 'Slow readers');
   });
 
@@ -55,6 +60,14 @@ describe('backpressure', () => {
     }
     const metrics = await fetch(`${srv.url}/metrics`).then((x) => x.text());
     assert.match(metrics, /potluck_slow_closes_total 1\b/, 'the server closed the slow client');
+    const batched = Number(/^potluck_socket_writes_batched_total (\d+)/m.exec(metrics)?.[1]);
+    const batches = Number(/^potluck_socket_write_batches_total (\d+)/m.exec(metrics)?.[1]);
+    if (uring === 'on') {
+      assert.ok(batched > batches && batches > 0,
+        `writes went out in batches of more than one (${batched} in ${batches})`);
+    } else {
+      assert.equal(batched, 0, 'no batches with --io-uring off');
+    }
     slow.ws._socket.resume(); // now read: the queued data, then the close frame
     await closedP;
     assert.equal(closedWith.code, 4001, 'too slow: 4001');

@@ -82,22 +82,24 @@ describe('bench tools', () => {
     assertWhole(result(run), 'potluck');
   });
 
-  it('loadgen measures a window against the physical floor the same way', async () => {
-    const port = await freePort();
-    const floor = spawn(join(benchDir, 'floor'), ['--host', '127.0.0.1', '--port', String(port)],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    floor.stderr.on('data', (d) => { err += d; });
-    try {
-      await accepting(port, 10000);
-      const run = await loadgen(['--mode', 'floor', '--payload', '149', '--port', String(port),
-        '--server-pid', String(floor.pid), '--label', 'smoke', ...WINDOW]);
-      assert.equal(run.code, 0, `loadgen exit status; stderr:\n${run.stderr}\nfloor:\n${err}`);
-      assertWhole(result(run), 'floor');
-    } finally {
-      floor.kill('SIGKILL');
-    }
-  });
+  for (const flags of [[], ['--io-uring']]) {
+    it(`loadgen measures a window against the physical floor${flags.length ? ' on io_uring' : ''} the same way`, async () => {
+      const port = await freePort();
+      const floor = spawn(join(benchDir, 'floor'), ['--host', '127.0.0.1', '--port', String(port), ...flags],
+        { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      floor.stderr.on('data', (d) => { err += d; });
+      try {
+        await accepting(port, 10000);
+        const run = await loadgen(['--mode', 'floor', '--payload', '149', '--port', String(port),
+          '--server-pid', String(floor.pid), '--label', 'smoke', ...WINDOW]);
+        assert.equal(run.code, 0, `loadgen exit status; stderr:\n${run.stderr}\nfloor:\n${err}`);
+        assertWhole(result(run), 'floor');
+      } finally {
+        floor.kill('SIGKILL');
+      }
+    });
+  }
 
   it(STOPS_CLEANLY, async () => {
     await stopCleanly(srv);
