@@ -57,6 +57,7 @@ void net_batch_init(struct net *n, bool want)
 		b->arena = NULL;
 		return;
 	}
+	io_uring_ring_dontfork(&b->ring); /* the log's syncer holds nothing of ours */
 	b->on = true;
 }
 
