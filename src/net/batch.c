@@ -2,17 +2,21 @@
  * batch.c — the sends of one net_flush in one system call.
  *
  * A fan-out is a burst of sends, each of which wakes a reader. A reader
- * woken on the server's core preempts the server as that send() returns, so
- * with a send() per connection a fan-out to 20 is cut into pieces, with a
- * pair of context switches per piece, all charged to the server. Queued on
- * an io_uring and submitted together, the sends run back to back inside one
- * io_uring_enter() and the server is preempted at most once, on its way
- * out: in rooms of 20 at 10,000 deliveries/s the floor's own loop costs a
- * third less CPU this way (BENCHMARKS.md).
+ * woken on the server's core preempts the server as that send() returns to
+ * user space, so with a send() per connection a fan-out to 20 is cut into
+ * pieces, with a pair of context switches per piece, all charged to the
+ * server. Queued on an io_uring and submitted together, the sends run back
+ * to back inside one io_uring_enter(), which returns to user space once: in
+ * rooms of 20 at 10,000 deliveries/s the server was switched out against
+ * its will 11,500 times in 10 s with a send() each, 1,700 times this way,
+ * and used a quarter less CPU per delivery (BENCHMARKS.md, "io_uring").
  *
- * Every send is MSG_DONTWAIT, so the kernel does it inline and completes it
- * before io_uring_enter() returns, with what it took, -EAGAIN if nothing:
- * the same answers as send(), handled the same way (conn_wrote). A
+ * Every send is MSG_DONTWAIT, which io_uring takes as "never wait" (an
+ * -EAGAIN completes the request instead of arming a poll), so the kernel
+ * does each inline and its completion is there when io_uring_enter()
+ * returns, with what it took, -EAGAIN if nothing: the same answers as
+ * send(), handled the same way (conn_wrote). A completion that is not there
+ * within a second is treated as a failure of the ring (net_batch_run). A
  * connection batched here has its whole queue in one send, a lone frame
  * from its own memory, several gathered into the arena; a queue bigger than
  * a write, or a connection lws holds bytes for, goes the old way.
@@ -37,13 +41,16 @@ void net_batch_init(struct net *n, bool want)
 		return;
 	}
 	b->arena = malloc(LWS_PRE + BATCH_ARENA);
-	if (!b->arena)
+	if (!b->arena) {
+		ULOG_W("out of memory for io_uring's buffer: one send() per connection");
 		return;
+	}
 	/* SUBMIT_ALL (5.18): a send that fails to start does not hold back the
-	 * ones after it, so every slot gets its completion. The other two
-	 * (5.19, 6.0) only save work, and go if the kernel refuses them. */
+	 * ones after it. The other two (5.19, 6.0) only save work, and go if
+	 * the kernel refuses them. */
 	static const unsigned flags[] = {
 		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
 		IORING_SETUP_SUBMIT_ALL,
 	};
 	int rc = -EINVAL;
@@ -89,14 +96,15 @@ void net_batch_run(struct net *n)
 	if (!todo)
 		return;
 	/* Each send completes inline, so its completion is there when this
-	 * returns. With SUBMIT_ALL it submits all or, failing, none. */
+	 * returns. The slots go in order: those submitted are the first. */
 	int rc = io_uring_submit_and_wait(&b->ring, todo);
 	unsigned submitted = rc > 0 ? (unsigned)rc : 0;
 	n->stats.batches += submitted > 0;
 	n->stats.batched += submitted;
 	while (done < submitted) {
 		struct io_uring_cqe *cqe;
-		int e = io_uring_wait_cqe(&b->ring, &cqe);
+		struct __kernel_timespec wait = {.tv_sec = 1};
+		int e = io_uring_wait_cqe_timeout(&b->ring, &cqe, &wait);
 		if (e == -EINTR)
 			continue;
 		if (e < 0) {
@@ -140,8 +148,8 @@ void net_batch_run(struct net *n)
 bool net_batch_add(struct net *n, struct conn *c)
 {
 	struct net_batch *b = &n->batch;
-	if (!b->on || c->q_bytes > NET_SCRATCH)
-		return false;
+	if (!b->on || !c->q_n || c->q_bytes > NET_SCRATCH)
+		return false; /* nothing to send (WRITEABLE sent it), or too much */
 	if (b->n == BATCH_SLOTS || (c->q_n > 1 && b->used + c->q_bytes > BATCH_ARENA)) {
 		net_batch_run(n);
 		if (!b->on)

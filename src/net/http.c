@@ -359,7 +359,7 @@ static int metrics(struct net *n, struct lws *wsi, struct http_req *rq)
 		{"potluck_socket_writes_total", "counter", "writes to sockets", n->stats.writes},
 		{"potluck_socket_bytes_total", "counter", "bytes written to sockets", n->stats.bytes},
 		{"potluck_socket_write_batches_total", "counter",
-		 "system calls that made several writes at once (io_uring)", n->stats.batches},
+		 "io_uring system calls that made writes", n->stats.batches},
 		{"potluck_socket_writes_batched_total", "counter", "writes made in those batches",
 		 n->stats.batched},
 		{"potluck_slow_closes_total", "counter", "connections closed for reading too slowly",

@@ -6,9 +6,9 @@
  * Writes are corked: the hub queues frame references on connections during a
  * loop iteration; net_flush(), run once per iteration after the log has
  * delivered, gives each connection with queued frames one write of all its
- * bytes (all of them in one system call, on io_uring), unless lws still
- * holds unsent bytes for it, in which case the WRITEABLE callback that lws
- * arms finishes the job.
+ * bytes (with io_uring, the writes of up to 256 connections in one system
+ * call), unless lws still holds unsent bytes for it, in which case the
+ * WRITEABLE callback that lws arms finishes the job.
  *
  * Uses hub/, wire/, util/ and lws; owns every struct lws it sees.
  */

@@ -20,6 +20,8 @@ struct conn {
 	struct net *net;
 	struct lws *wsi;
 	int fd;                   /* wsi's socket, read once: see net_flush */
+	bool batched;             /* its queue is in the batch, not yet sent (in
+	                           * the padding after fd: no bigger a conn) */
 	struct conn *prev, *next; /* every WebSocket connection */
 	uint8_t *rx;              /* message being reassembled (heap, or NULL); not
 	                           * a struct buf: 16 bytes less per connection */
@@ -35,9 +37,9 @@ struct conn {
 	bool queued;              /* on the flush list */
 	bool dead;                /* peer closed or write failed: write nothing */
 	bool close_sent;          /* our close frame is out: linger for theirs */
-	bool held;                /* lws held unsent bytes when net_flush looked;
-	                           * means nothing outside net_flush */
-	bool batched;             /* its queue is in the batch, not yet sent */
+	bool held;                /* lws held unsent bytes when net_flush looked,
+	                           * or a write since left it some; means nothing
+	                           * outside net_flush */
 	const char *close_reason; /* a literal */
 };
 
@@ -131,8 +133,10 @@ int conn_wrote(struct conn *c, const uint8_t *p, size_t len, uint32_t done, ssiz
 /* batch.c: want false, or no io_uring here, leaves the batch off. */
 void net_batch_init(struct net *n, bool want);
 void net_batch_free(struct net *n);
-/* Queues c's whole queue as one send; false if it does not fit one (the
- * caller writes it itself). Nothing is sent before net_batch_run. */
+/* Queues c's whole queue as one send; false if it is empty or does not fit
+ * one (the caller writes it itself). When the batch is full this runs it
+ * first, so other connections' writes may be made (and lws may then hold
+ * bytes for them: conn_wrote sets their held). */
 bool net_batch_add(struct net *n, struct conn *c);
 /* Sends what was added, in one system call, and handles each answer. */
 void net_batch_run(struct net *n);

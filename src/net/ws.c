@@ -26,6 +26,7 @@
  * client that once read fast, so a stalled reader would hold that much
  * kernel memory, and reach 4001 only after it, instead of the queue bound.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ static void hub_send(struct hub_conn *hc, struct frame *f)
 	 * (lws still holds unsent bytes). Frames for a reading peer go out at
 	 * the end of this iteration, however many (a big snapshot and more).
 	 * The queue holds whole frames only: a frame the kernel took part of
-	 * is lws's to finish (conn_write_once), so a close frame queued after
+	 * is lws's to finish (conn_wrote), so a close frame queued after
 	 * this can never land inside one. */
 	uint64_t bytes = (uint64_t)c->q_bytes + f->len;
 	if ((c->q_n && (c->q_n >= n->cfg.queue_frames || bytes > n->cfg.queue_bytes) &&
@@ -164,6 +165,7 @@ const struct hub_io net_hub_io = {
  * copied, the frames in *frames. */
 size_t net_gather(struct conn *c, uint32_t off, uint8_t *dst, size_t cap, uint32_t *frames)
 {
+	assert(c->q_n);
 	struct frame *head = c->q[c->q_head];
 	size_t len = head->len - off;
 	memcpy(dst, head->data + off, len);
@@ -204,6 +206,7 @@ int conn_wrote(struct conn *c, const uint8_t *p, size_t len, uint32_t done, ssiz
 			done = 1;
 		}
 		w = lws_write(c->wsi, (unsigned char *)p + sent, len - (size_t)sent, LWS_WRITE_RAW);
+		c->held = true; /* for the rest of this net_flush */
 	}
 	n->stats.writes++;
 	n->stats.bytes += len;

@@ -62,7 +62,9 @@
 #define MAX_QUEUE 4096
 #define MAX_IOV 1024
 #define BATCH 256    /* sends per io_uring_enter (--io-uring) */
-#define BATCH_IOV 64 /* frames per send there; the rest go on the next round */
+#define BATCH_IOV 64 /* frames per send there; more wait for EPOLLOUT, as the
+                      * rest of a short write does (a steady connection has
+                      * one or two) */
 #define MAX_ROOM 1000000u
 
 struct frame {
@@ -551,9 +553,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot listen on %s:%d: %s\n", host, port, strerror(errno));
 		return 1;
 	}
-	if (use_ring && (errno = -io_uring_queue_init(BATCH, &ring, 0)) != 0) {
-		fprintf(stderr, "floor: io_uring: %s\n", strerror(errno));
-		return 1;
+	if (use_ring) { /* set up as potluck sets up its ring (src/net/batch.c) */
+		static const unsigned flags[] = {
+			IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+			IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN, IORING_SETUP_SUBMIT_ALL};
+		int rc = -EINVAL;
+		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]) && rc == -EINVAL; i++) {
+			struct io_uring_params p = {.flags = flags[i]};
+			rc = io_uring_queue_init_params(BATCH, &ring, &p);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "floor: io_uring: %s\n", strerror(-rc));
+			return 1;
+		}
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
