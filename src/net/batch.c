@@ -6,10 +6,13 @@
  * user space, so with a send() per connection a fan-out to 20 is cut into
  * pieces, with a pair of context switches per piece, all charged to the
  * server. Queued on an io_uring and submitted together, the sends run back
- * to back inside one io_uring_enter(), which returns to user space once: in
- * rooms of 20 at 10,000 deliveries/s the server was switched out against
- * its will 11,500 times in 10 s with a send() each, 1,700 times this way,
- * and used a quarter less CPU per delivery (BENCHMARKS.md, "io_uring").
+ * to back inside one io_uring_enter(), which returns to user space once,
+ * and a reader woken by the first is already awake for the rest: in rooms
+ * of 20 at 10,000 deliveries/s, with the generator on the same two cores,
+ * the server was switched out against its will 11,500 times in 10 s with a
+ * send() each, 1,700 times this way, and used a quarter less CPU per
+ * delivery. With readers elsewhere only the returns to user space are
+ * saved: 5-12 % here (BENCHMARKS.md, "io_uring").
  *
  * Every send is MSG_DONTWAIT, which io_uring takes as "never wait" (an
  * -EAGAIN completes the request instead of arming a poll), so the kernel
