@@ -106,20 +106,23 @@ void net_batch_run(struct net *n)
 	n->stats.batched += submitted;
 	while (done < submitted) {
 		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&b->ring, head, cqe) { /* all there, as a rule */
+			struct batch_slot *s = &b->slot[io_uring_cqe_get_data64(cqe)];
+			s->todo = false;
+			slot_done(s, cqe->res);
+			seen++;
+		}
+		io_uring_cq_advance(&b->ring, seen);
+		done += seen;
+		if (done == submitted || seen)
+			continue;
 		struct __kernel_timespec wait = {.tv_sec = 1};
 		int e = io_uring_wait_cqe_timeout(&b->ring, &cqe, &wait);
-		if (e == -EINTR)
-			continue;
-		if (e < 0) {
+		if (e < 0 && e != -EINTR) {
 			rc = e;
 			break;
 		}
-		struct batch_slot *s = &b->slot[io_uring_cqe_get_data64(cqe)];
-		ssize_t res = cqe->res;
-		io_uring_cqe_seen(&b->ring, cqe);
-		s->todo = false;
-		slot_done(s, res);
-		done++;
 	}
 	if (done < todo) {
 		/* Not expected. The ring is not used again. A send it never
