@@ -11,8 +11,8 @@
  * of 20 at 10,000 deliveries/s, with the generator on the same two cores,
  * the server was switched out against its will 11,500 times in 10 s with a
  * send() each, 1,700 times this way, and used a quarter less CPU per
- * delivery. With readers elsewhere only the returns to user space are
- * saved: 5-12 % here (BENCHMARKS.md, "io_uring").
+ * delivery. Where the readers' wake-ups do not preempt it, what is saved
+ * is the returns to user space: about 10 % here (BENCHMARKS.md, "io_uring").
  *
  * Every send is MSG_DONTWAIT, which io_uring takes as "never wait" (an
  * -EAGAIN completes the request instead of arming a poll), so the kernel
