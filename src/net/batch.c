@@ -69,6 +69,7 @@ void net_batch_init(struct net *n, bool want)
 	}
 	io_uring_ring_dontfork(&b->ring); /* the log's syncer holds nothing of ours */
 	b->on = true;
+	ULOG_I("writes batched on io_uring, up to %d in one system call", BATCH_SLOTS);
 }
 
 void net_batch_free(struct net *n)
