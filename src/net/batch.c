@@ -116,7 +116,7 @@ void net_batch_run(struct net *n)
 		}
 		io_uring_cq_advance(&b->ring, seen);
 		done += seen;
-		if (done == submitted || seen)
+		if (seen)
 			continue;
 		struct __kernel_timespec wait = {.tv_sec = 1};
 		int e = io_uring_wait_cqe_timeout(&b->ring, &cqe, &wait);
