@@ -29,18 +29,29 @@
  *   (src/net/batch.c): the floor of a server that batches its sends;
  * - a connection whose queue passes 4,096 frames is dropped (potluck's bound
  *   too), so a reader that stops cannot make it grow without limit;
- * - pings are answered, a close frame is answered and the socket closed.
+ * - pings are answered, a close frame is answered and the socket closed;
+ * - with --redis HOST:PORT, the floor of a pair of instances through Redis
+ *   pub/sub (beside potluck's s3): a data frame is not queued on the room
+ *   but PUBLISHed, as the room number and the payload, on one channel that
+ *   every instance subscribes to; each published message becomes one frame
+ *   queued on the instance's own members of that room, so every instance
+ *   delivers a room's messages in Redis's one order, as potluck does. The
+ *   PUBLISHes of a batch of events go out in one write(), before the sends,
+ *   on a connection that asked for no replies (CLIENT REPLY OFF). One
+ *   publish per message and nothing else: no log, no sequence, no script.
  *
  * No validation, no log, no ordering across rooms: that is the point. What
  * remains is the kernel's loopback TCP send per delivery, plus a few
  * pointer moves.
  *
- * usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring]
+ * usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring] [--redis HOST:PORT]
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <liburing.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
@@ -195,21 +206,191 @@ static void send_to(struct conn *c, struct frame *f)
 		free(f);
 }
 
+/* One frame around p queued on every member of room here. */
+static void broadcast(uint32_t room, const uint8_t *p, size_t n)
+{
+	struct room *r = &rooms[room];
+	struct frame *f = frame_new(0x2, p, n);
+	if (!f)
+		return;
+	f->refs = 1; /* held while queueing */
+	for (uint32_t i = 0; i < r->n; i++)
+		enqueue(r->m[i], f);
+	frame_unref(f);
+}
+
+/* --redis: what the instance publishes, and what it reads from its
+ * subscription, in plain RESP on two sockets of its own. */
+static int redis_pub = -1, redis_sub = -1;
+static struct rbuf {
+	uint8_t *b;
+	size_t n, cap;
+} pub_out, sub_in;
+static struct conn redis_pub_tag, redis_sub_tag; /* epoll markers */
+
+static void rbuf_add(struct rbuf *r, const void *p, size_t n)
+{
+	if (r->n + n > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		while (cap < r->n + n)
+			cap *= 2;
+		if (!(r->b = realloc(r->b, cap))) {
+			fprintf(stderr, "floor: out of memory\n");
+			exit(1);
+		}
+		r->cap = cap;
+	}
+	memcpy(r->b + r->n, p, n);
+	r->n += n;
+}
+
+static void publish(uint32_t room, const uint8_t *p, size_t n)
+{
+	char h[64];
+	int hl = snprintf(h, sizeof(h), "*3\r\n$7\r\nPUBLISH\r\n$5\r\nfloor\r\n$%zu\r\n", n + 4);
+	rbuf_add(&pub_out, h, (size_t)hl);
+	rbuf_add(&pub_out, &room, 4);
+	rbuf_add(&pub_out, p, n);
+	rbuf_add(&pub_out, "\r\n", 2);
+}
+
+static void publish_flush(void)
+{
+	for (size_t off = 0; off < pub_out.n;) { /* a blocking socket: all of it */
+		ssize_t w = write(redis_pub, pub_out.b + off, pub_out.n - off);
+		if (w < 0 && errno != EINTR) {
+			fprintf(stderr, "floor: redis: %s\n", strerror(errno));
+			exit(1);
+		}
+		off += w > 0 ? (size_t)w : 0;
+	}
+	pub_out.n = 0;
+}
+
+/* The publishing connection asked for no replies (CLIENT REPLY OFF): what
+ * comes on it is Redis closing it. */
+static void on_pub_readable(void)
+{
+	ssize_t r = read(redis_pub, rdbuf, RDBUF);
+	fprintf(stderr, "floor: redis: %.*s\n", r > 0 ? (int)r : 6, r > 0 ? (char *)rdbuf : "closed");
+	exit(1);
+}
+
+/* One RESP line "<kind>N\r\n" at *p: N, or -1 when it is not all there. */
+static long resp_num(const uint8_t **p, const uint8_t *end, uint8_t kind)
+{
+	const uint8_t *q = *p, *nl = memchr(q, '\n', (size_t)(end - q));
+	if (!nl)
+		return -1;
+	if (*q != kind) {
+		fprintf(stderr, "floor: redis: unexpected '%c'\n", *q);
+		exit(1);
+	}
+	*p = nl + 1;
+	return strtol((const char *)q + 1, NULL, 10);
+}
+
+/* Pushes of the subscription in p: ["subscribe", ch, n] once, then
+ * ["message", ch, payload] per published message. Returns the bytes used:
+ * a push cut by the end of a read waits for the next. */
+static size_t sub_parse(const uint8_t *p, size_t n)
+{
+	const uint8_t *start = p, *end = p + n;
+	while (p < end) {
+		const uint8_t *q = p, *el[3] = {NULL};
+		long len[3] = {0};
+		long items = resp_num(&q, end, '*');
+		if (items < 0)
+			break;
+		if (items != 3) {
+			fprintf(stderr, "floor: redis: a push of %ld items\n", items);
+			exit(1);
+		}
+		int k = 0;
+		for (; k < 3 && q < end; k++) {
+			if (*q == ':') { /* the subscribe count */
+				if (resp_num(&q, end, ':') < 0)
+					break;
+				continue;
+			}
+			len[k] = resp_num(&q, end, '$');
+			if (len[k] < 0 || end - q < len[k] + 2)
+				break;
+			el[k] = q;
+			q += len[k] + 2;
+		}
+		if (k < 3)
+			break;
+		p = q;
+		if (len[0] == 7 && !memcmp(el[0], "message", 7) && len[2] >= 4) {
+			uint32_t room;
+			memcpy(&room, el[2], 4);
+			if (room < nrooms)
+				broadcast(room, el[2] + 4, (size_t)len[2] - 4);
+		}
+	}
+	return (size_t)(p - start);
+}
+
+/* Parsed where it was read; only a cut push is kept for the next read. */
+static void on_sub_readable(void)
+{
+	ssize_t r = read(redis_sub, rdbuf, RDBUF);
+	if (r <= 0) {
+		fprintf(stderr, "floor: redis: subscription closed\n");
+		exit(1);
+	}
+	const uint8_t *p = rdbuf;
+	size_t n = (size_t)r;
+	if (sub_in.n) {
+		rbuf_add(&sub_in, rdbuf, n);
+		p = sub_in.b;
+		n = sub_in.n;
+	}
+	size_t used = sub_parse(p, n);
+	if (p == sub_in.b) {
+		memmove(sub_in.b, sub_in.b + used, n - used);
+		sub_in.n = n - used;
+	} else if (used < n) {
+		rbuf_add(&sub_in, p + used, n - used);
+	}
+}
+
+static int redis_connect(const char *hostport, struct conn *tag, bool nonblock)
+{
+	char host[256];
+	const char *colon = strrchr(hostport, ':');
+	if (!colon || (size_t)(colon - hostport) >= sizeof(host))
+		return -1;
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = 0;
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai;
+	if (getaddrinfo(host, colon + 1, &hints, &ai))
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (nonblock)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	return fd;
+}
+
 static void on_frame(struct conn *c, uint8_t *fr, size_t h, size_t n)
 {
 	uint8_t op = fr[0] & 0x0f;
 	uint8_t *mask = fr + h - 4, *p = fr + h;
 	for (size_t i = 0; i < n; i++)
 		p[i] ^= mask[i & 3];
-	if (op <= 2) {
-		struct room *r = &rooms[c->room];
-		struct frame *f = frame_new(0x2, p, n);
-		if (!f)
-			return;
-		f->refs = 1; /* held while queueing */
-		for (uint32_t i = 0; i < r->n; i++)
-			enqueue(r->m[i], f);
-		frame_unref(f);
+	if (op <= 2 && redis_pub >= 0) {
+		publish(c->room, p, n);
+	} else if (op <= 2) {
+		broadcast(c->room, p, n);
 	} else if (op == 0x9) {
 		send_to(c, frame_new(0xa, p, n));
 	} else if (op == 0x8) {
@@ -519,11 +700,11 @@ static void accept_all(int lfd)
 
 int main(int argc, char **argv)
 {
-	const char *host = "127.0.0.1";
+	const char *host = "127.0.0.1", *redis = NULL;
 	int port = 8090;
 	static const struct option lo[] = {
 		{"host", 1, 0, 'h'},     {"port", 1, 0, 'p'}, {"help", 0, 0, 'H'},
-		{"io-uring", 0, 0, 'u'}, {0, 0, 0, 0}};
+		{"io-uring", 0, 0, 'u'}, {"redis", 1, 0, 'r'},  {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'h')
@@ -532,9 +713,11 @@ int main(int argc, char **argv)
 			port = atoi(optarg);
 		else if (ch == 'u')
 			use_ring = true;
+		else if (ch == 'r')
+			redis = optarg;
 		else {
-			fprintf(ch == 'H' ? stdout : stderr,
-				"usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring]\n");
+			fprintf(ch == 'H' ? stdout : stderr, "usage: floor [--host 127.0.0.1] [--port 8090] "
+							     "[--io-uring] [--redis HOST:PORT]\n");
 			return ch == 'H' ? 0 : 2;
 		}
 	}
@@ -570,6 +753,17 @@ int main(int argc, char **argv)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
+	if (redis) {
+		static const char sub[] = "*2\r\n$9\r\nSUBSCRIBE\r\n$5\r\nfloor\r\n",
+				  quiet[] = "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n";
+		redis_pub = redis_connect(redis, &redis_pub_tag, false);
+		redis_sub = redis_connect(redis, &redis_sub_tag, true);
+		if (redis_pub < 0 || redis_sub < 0 || write(redis_sub, sub, sizeof(sub) - 1) != sizeof(sub) - 1 ||
+		    write(redis_pub, quiet, sizeof(quiet) - 1) != sizeof(quiet) - 1) {
+			fprintf(stderr, "floor: cannot reach redis at %s\n", redis);
+			return 1;
+		}
+	}
 	fprintf(stderr, "floor: listening on %s:%d\n", host, port);
 	static struct epoll_event evs[1024];
 	for (;;) {
@@ -582,6 +776,13 @@ int main(int argc, char **argv)
 				accept_all(lfd);
 				continue;
 			}
+			if (c == &redis_pub_tag || c == &redis_sub_tag) {
+				if (c == &redis_pub_tag)
+					on_pub_readable();
+				else
+					on_sub_readable();
+				continue;
+			}
 			if (c->dead)
 				continue;
 			if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -592,7 +793,10 @@ int main(int argc, char **argv)
 				dirty = c;
 			}
 		}
-		/* after the batch: one send per connection with something queued */
+		/* after the batch: the batch's publishes in one write, then one
+		 * send per connection with something queued */
+		if (pub_out.n)
+			publish_flush();
 		if (use_ring)
 			flush_ring();
 		while (dirty) {

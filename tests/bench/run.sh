@@ -36,8 +36,14 @@
 #        starts on a free loopback port (no persistence) and stops; members
 #        of each room alternate between the instances; CPU is that of both
 #        servers and Redis together (Redis's alone: the third of srv_cpus=)
-#   s3big the same in one room of BENCH_BIG (1000) at BENCH_BIG_RATES,
+#   s3f  s3's broadcast through two floors (--io-uring --redis) on one
+#        redis-server: the least a pair of servers can do that fans each
+#        message out through Redis pub/sub in one order everywhere (one
+#        PUBLISH per message, nothing else); the table gives it as a share of
+#        the floor alone (s2u's) and s3 as a share of it
+#   s3big the same as s3 in one room of BENCH_BIG (1000) at BENCH_BIG_RATES,
 #        beside big
+#   s3fbig the same as s3f in that room, beside s3big
 #   s4   poll burst: one room of BENCH_POLL answering members (1000) plus
 #        a facilitator; a single-choice prompt, every member answers, spread
 #        evenly over 1 s; results frames per client and the time from the
@@ -78,7 +84,7 @@
 #        s3 / sio3 ratios
 #
 # BENCH_SCENARIOS picks scenarios (default: all,
-# "s2 s2u big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3").
+# "s2 s2u big s1 s1max s3 s3f s3big s3fbig s4 s5 s6 s7 sio sio3").
 #
 # The machine is shared: before each generator run this waits (at most
 # BENCH_QUIET_WAIT s) for other work to calm down, and loadgen itself
@@ -103,7 +109,7 @@ BIG=${BENCH_BIG:-1000}
 BIG_RATES=${BENCH_BIG_RATES:-40000,100000}
 IDLE=${BENCH_IDLE:-1000,10000}
 PROCS=${BENCH_PROCS:-1}
-SCENARIOS=${BENCH_SCENARIOS:-s2 s2u big s1 s1max s3 s3big s4 s5 s6 s7 sio sio3}
+SCENARIOS=${BENCH_SCENARIOS:-s2 s2u big s1 s1max s3 s3f s3big s3fbig s4 s5 s6 s7 sio sio3}
 S2U_RATES=${BENCH_S2U_RATES:-10000,40000}
 FLOOR_FLAGS= # s2u: --io-uring
 IDLE_MAX=${BENCH_IDLE_MAX:-19000}
@@ -148,7 +154,17 @@ function med(s,   a, n) {
 function fmt(v) { return (v >= 100) ? sprintf("%.0f", v) : sprintf("%.2f", v) }
 function add(k, f, v) { V[k, f] = (V[k, f] == "" ? v : V[k, f] " " v) }
 function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, "="); F[kv[1]] = kv[2] } }
-/^RESULT / && $2 != "label=s3" && $2 != "label=s3big" && $2 != "label=s7" && $2 != "label=sio3" {
+function across(l) { return l ~ /^label=(s3|s3f|s3big|s3fbig|sio3)$/ }
+# the window of label M at the rate of (L, i), in the same run: the o-th of
+# its rate, as (L, i) is the o-th of its rate; 0 = none
+function samerun(L, i, M,   j, o) {
+	o = 0
+	for (j = 1; j <= i; j++) o += Xr[L, j] == Xr[L, i]
+	for (j = 1; j <= NX[M]; j++)
+		if (Xr[M, j] == Xr[L, i] && --o == 0) return j
+	return 0
+}
+/^RESULT / && !across($2) && $2 != "label=s7" {
 	fields()
 	k = F["label"] SUBSEP F["rate"]
 	if (!(k in seen)) {
@@ -169,11 +185,11 @@ function fields(   i, kv) { delete F; for (i = 2; i <= NF; i++) { split($i, kv, 
 	                 F["final_p99_ms"], F["final_max_ms"], F["frames_min"], F["frames_max"], F["frames_mean"],
 	                 (F["errors"] + F["closed"] > 0) ? sprintf(" (%s errors, %s closed)", F["errors"], F["closed"]) : "")
 }
-/^RESULT / && ($2 == "label=s3" || $2 == "label=s3big" || $2 == "label=sio3") {
+/^RESULT / && across($2) {
 	fields(); split(F["srv_cpus"], sc, "/")
 	L = F["label"]; x = ++NX[L]
 	X[L, x] = sprintf("%-4s rate %s: %s deliveries/s, %s per CPU-s of both %s + Redis (CPU s: %s = %s / %s / Redis %s), p50/p99/p99.9 %s/%s/%s ms, lost %s%s",
-	                  L, F["rate"], F["dps"], F["dpcs"], (L == "sio3" ? "Socket.IO servers" : "servers"), F["srv_cpu"],
+	                  L, F["rate"], F["dps"], F["dpcs"], (L == "sio3" ? "Socket.IO servers" : L ~ /^s3f/ ? "floors" : "servers"), F["srv_cpu"],
 	                  sc[1], sc[2], sc[3], F["p50_ms"], F["p99_ms"], F["p999_ms"], F["lost"],
 	                  (F["other_core"] + 0 > 0.15) ? " (disturbed)" : "")
 	Xr[L, x] = F["rate"]; Xd[L, x] = F["dpcs"]; Xp[L, x] = F["p99_ms"]
@@ -269,15 +285,21 @@ END {
 		L = pair[q]; ref = pair[q + 1]
 		for (i = 1; i <= NX[L]; i++) {
 			one = medv(V[ref SUBSEP Xr[L, i], pick(ref SUBSEP Xr[L, i], "potluck") "dpcs"])
-			printf "%s%s\n", X[L, i], (one > 0 ? sprintf("; %.0f%% of one instance (%s)", 100 * Xd[L, i] / one, ref) : "")
+			fl = (L == "s3") ? "s3f" : "s3fbig"; j = samerun(L, i, fl)
+			printf "%s%s%s\n", X[L, i], (one > 0 ? sprintf("; %.0f%% of one instance (%s)", 100 * Xd[L, i] / one, ref) : ""),
+			       (j && Xd[fl, j] > 0 ? sprintf("; beside the floors through Redis (%s): %.0f%% per CPU-s, p99 %.2f / %.2f ms",
+			                                     fl, 100 * Xd[L, i] / Xd[fl, j], Xp[L, i], Xp[fl, j]) : "")
 		}
 	}
+	for (i = 1; i <= NX["s3f"]; i++) { # beside the floor alone, on io_uring as they are
+		one = medv(V["s2u" SUBSEP Xr["s3f", i], pick("s2u" SUBSEP Xr["s3f", i], "floor") "dpcs"])
+		printf "%s%s\n", X["s3f", i], (one > 0 ? sprintf("; %.0f%% of one floor (s2u)", 100 * Xd["s3f", i] / one) : "")
+	}
+	for (i = 1; i <= NX["s3fbig"]; i++)
+		print X["s3fbig", i]
 	for (i = 1; i <= NX["sio3"]; i++) { # beside the s3 window of the same rate and run
-		s3d = 0; s3p = 0; o = 0
-		for (j = 1; j <= i; j++) o += Xr["sio3", j] == Xr["sio3", i]
-		for (j = 1; j <= NX["s3"] && o > 0; j++)
-			if (Xr["s3", j] == Xr["sio3", i] && --o == 0) { s3d = Xd["s3", j]; s3p = Xp["s3", j] }
-		printf "%s%s\n", X["sio3", i], (s3d > 0 && Xd["sio3", i] > 0 ? sprintf("; potluck (s3) / Socket.IO (sio3): %.2fx per CPU-s, p99 %.2f / %.2f ms", s3d / Xd["sio3", i], s3p, Xp["sio3", i]) : "")
+		j = samerun("sio3", i, "s3")
+		printf "%s%s\n", X["sio3", i], (j && Xd["s3", j] > 0 && Xd["sio3", i] > 0 ? sprintf("; potluck (s3) / Socket.IO (sio3): %.2fx per CPU-s, p99 %.2f / %.2f ms", Xd["s3", j] / Xd["sio3", i], Xp["s3", j], Xp["sio3", i]) : "")
 	}
 	for (i = 1; i <= np; i++) print PL[i]
 	for (i = 1; i <= nst; i++) print ST[i]
@@ -556,6 +578,27 @@ sio() {
 	stop_server
 }
 
+# across_floor LABEL ROOMS MEMBERS RATES LIKE: s3f or s3fbig, the rooms of
+# LIKE (s3 or s3big) through two floors on one redis-server, a fresh pair
+# per rate, frames as big as LIKE's chat events at that rate
+across_floor() {
+	for rate in $(echo "$4" | tr , ' '); do
+		evbytes=$(evbytes_of "$5" "$rate")
+		start_redis
+		FLOOR_FLAGS="--io-uring --redis 127.0.0.1:$rport"
+		start_floor
+		port2=$port srv2=$srv
+		start_floor
+		FLOOR_FLAGS=
+		pids="$srv,$srv2,$redis"
+		loadgen --mode floor --label "$1" --rooms "$2" --members "$3" \
+			--payload "${evbytes:-$((SIZE + 50))}" --rates "$rate" --duration "$DUR" --port2 "$port2"
+		pids=
+		stop_pair
+		stop_redis
+	done
+}
+
 # sio3: s3's broadcast through two Socket.IO servers on one Redis
 sio_across() {
 	if [ ! -d node_modules/@socket.io/redis-adapter ] || ! "$NODE" --version >/dev/null 2>&1; then
@@ -610,9 +653,17 @@ while [ "$run" -le "$RUNS" ]; do
 		echo "-- s3: across two instances and Redis, $ROOMS rooms x $MEMBERS"
 		across s3 "$ROOMS" "$MEMBERS" "$S3_RATES"
 	fi
+	if has s3f; then
+		echo "-- s3f: the floor across two instances and Redis, $ROOMS rooms x $MEMBERS"
+		across_floor s3f "$ROOMS" "$MEMBERS" "$S3_RATES" s3
+	fi
 	if has s3big; then
 		echo "-- s3big: across two instances and Redis, one room of $BIG"
 		across s3big 1 "$BIG" "$BIG_RATES"
+	fi
+	if has s3fbig; then
+		echo "-- s3fbig: the floor across two instances and Redis, one room of $BIG"
+		across_floor s3fbig 1 "$BIG" "$BIG_RATES" s3big
 	fi
 	if has s4; then
 		echo "-- s4: poll burst, $POLL answers within 1 s"

@@ -11,6 +11,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, freePort } from '../lib/server.mjs';
 import { stopCleanly, STOPS_CLEANLY } from '../lib/lifecycle.mjs';
+import { startRedis } from '../lib/redis.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const benchDir = process.env.POTLUCK_BENCH || join(root, 'build/bench');
@@ -34,6 +35,14 @@ function result(run) {
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, `a RESULT line; loadgen printed:\n${run.stdout}\n${run.stderr}`);
   return Object.fromEntries(line.slice(7).trim().split(/\s+/).map((kv) => kv.split('=')));
+}
+
+function spawnFloor(port, flags) {
+  const proc = spawn(join(benchDir, 'floor'), ['--host', '127.0.0.1', '--port', String(port), ...flags],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  proc.err = '';
+  proc.stderr.on('data', (d) => { proc.err += d; });
+  return proc;
 }
 
 function assertWhole(r, mode) {
@@ -85,21 +94,41 @@ describe('bench tools', () => {
   for (const flags of [[], ['--io-uring']]) {
     it(`loadgen measures a window against the physical floor${flags.length ? ' on io_uring' : ''} the same way`, async () => {
       const port = await freePort();
-      const floor = spawn(join(benchDir, 'floor'), ['--host', '127.0.0.1', '--port', String(port), ...flags],
-        { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      floor.stderr.on('data', (d) => { err += d; });
+      const floor = spawnFloor(port, flags);
       try {
         await accepting(port, 10000);
         const run = await loadgen(['--mode', 'floor', '--payload', '149', '--port', String(port),
           '--server-pid', String(floor.pid), '--label', 'smoke', ...WINDOW]);
-        assert.equal(run.code, 0, `loadgen exit status; stderr:\n${run.stderr}\nfloor:\n${err}`);
+        assert.equal(run.code, 0, `loadgen exit status; stderr:\n${run.stderr}\nfloor:\n${floor.err}`);
         assertWhole(result(run), 'floor');
       } finally {
         floor.kill('SIGKILL');
       }
     });
   }
+
+  it('two floors through a real redis-server (s3f): every member on either gets every message', async () => {
+    const redis = await startRedis();
+    const ports = [await freePort(), await freePort()];
+    const floors = ports.map((p) => spawnFloor(p, ['--io-uring', '--redis', `127.0.0.1:${redis.port}`]));
+    try {
+      await Promise.all(ports.map((p) => accepting(p, 10000)));
+      const run = await loadgen(['--mode', 'floor', '--payload', '149', '--port', String(ports[0]),
+        '--port2', String(ports[1]), '--server-pid', `${floors[0].pid},${floors[1].pid},${redis.proc.pid}`,
+        '--label', 'smoke', ...WINDOW]);
+      const logs = floors.map((f) => f.err).join('\n');
+      assert.equal(run.code, 0, `loadgen exit status; stderr:\n${run.stderr}\nfloors:\n${logs}`);
+      assertWhole(result(run), 'floor');
+      assert.equal(result(run).srv_cpus.split('/').length, 3, 'CPU of both floors and Redis');
+      // every message went through Redis: one PUBLISH each, and no reply asked for
+      const stats = (await redis.cli('INFO', 'commandstats')).join('\n');
+      const calls = Number(/cmdstat_publish:calls=(\d+)/.exec(stats)?.[1]);
+      assert.ok(calls >= Number(result(run).sent), `PUBLISH calls ${calls} for ${result(run).sent} messages`);
+    } finally {
+      for (const f of floors) f.kill('SIGKILL');
+      await redis.kill();
+    }
+  });
 
   it(STOPS_CLEANLY, async () => {
     await stopCleanly(srv);
