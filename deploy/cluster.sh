@@ -1,6 +1,8 @@
 #!/bin/sh
 # cluster.sh — on loopback: redis-server (AOF on), several potluckd
-# instances joined through it, and nginx in front. Ctrl-C stops them all.
+# instances joined through it (through its Unix socket, D/redis.sock, when
+# that path is short enough for one), and nginx in front. Ctrl-C stops them
+# all.
 #
 #   deploy/cluster.sh [--instances N] [--port P] [--dir D]
 #
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
 done
 run=${run:-$root/cluster}
 mkdir -p "$run"
+run=$(cd "$run" && pwd)
 redis_port=$((port + 379))
 pids=""
 
@@ -35,8 +38,18 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# the instances reach Redis through its Unix socket (no TCP stack per
+# message) when its path fits in one (107 bytes), else on the port
+sock="$run/redis.sock"
+if [ "${#sock}" -lt 100 ]; then
+	redis_url="unix://$sock"
+	set -- --unixsocket "$sock" --unixsocketperm 700
+else
+	redis_url="redis://127.0.0.1:$redis_port"
+	set --
+fi
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run" --appendonly yes \
-	--save "" --daemonize no --logfile "$run/redis.log" &
+	--save "" --daemonize no --logfile "$run/redis.log" "$@" &
 pids="$pids $!"
 i=0
 while ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; do
@@ -49,7 +62,7 @@ k=1
 while [ $k -le "$n" ]; do
 	p=$((port + k))
 	"${POTLUCKD:-$root/build/potluckd}" --host 127.0.0.1 --port "$p" --web-root "$root/web/dist" \
-		--redis "redis://127.0.0.1:$redis_port" --data-dir "$run/instance$k" \
+		--redis "$redis_url" --data-dir "$run/instance$k" \
 		2>"$run/potluckd$k.log" &
 	pids="$pids $!"
 	ups="$ups		server 127.0.0.1:$p;
@@ -67,6 +80,6 @@ nginx -t -q -c "$run/nginx/nginx.conf" -p "$run/nginx" 2>/dev/null || {
 nginx -c "$run/nginx/nginx.conf" -p "$run/nginx" &
 pids="$pids $!"
 
-echo "cluster: http://127.0.0.1:$port (nginx) -> $n instances on $((port + 1))-$((port + n)), redis on $redis_port"
+echo "cluster: http://127.0.0.1:$port (nginx) -> $n instances on $((port + 1))-$((port + n)), redis on $redis_port ($redis_url)"
 echo "cluster: logs in $run; Ctrl-C stops everything"
 wait

@@ -81,7 +81,8 @@ static void usage(FILE *f)
 		"  --fsync-ms MS      fsync interval, 0 = always  (POTLUCK_FSYNC_MS, default 1000)\n"
 		"  --secret-file F    shared server secret        (POTLUCK_SECRET_FILE, default DIR/secret,\n"
 		"                                                  or kept in Redis with --redis)\n"
-		"  --redis URL        scale out through Redis     (POTLUCK_REDIS, redis://[:pw@]host:port[/db])\n"
+		"  --redis URL        scale out through Redis     (POTLUCK_REDIS, redis://[:pw@]host:port[/db]\n"
+		"                                                  or unix://[:pw@]/path/redis.sock[?db=N])\n"
 		"  --retention DAYS   keep an ended session in Redis (POTLUCK_RETENTION, default 30)\n"
 		"  --queue-kib N      outbound queue per connection before 4001 (POTLUCK_QUEUE_KIB, 1024)\n"
 		"  --queue-frames N   the same in frames          (POTLUCK_QUEUE_FRAMES, default 4096)\n"
@@ -233,23 +234,17 @@ static int configure(struct config *c, int argc, char **argv)
  * Redis: the first to start creates it (SET NX), the others read it. */
 static int load_secret_redis(struct server *s)
 {
-	char host[256], pass[256];
-	int port, db;
-	if (log_redis_parse_url(s->cfg.redis, host, sizeof(host), &port, pass, sizeof(pass), &db))
+	struct log_redis_addr a;
+	if (log_redis_parse_url(s->cfg.redis, &a))
 		return -1;
-	struct timeval tv = {5, 0};
-	redisContext *c = redisConnectWithTimeout(host, port, tv);
+	redisContext *c = log_redis_connect(&a, 5);
 	redisReply *rep = NULL;
 	int rc = -1;
 	uint8_t fresh[32];
-	if (!c || c->err || util_random(fresh, sizeof(fresh))) {
-		ULOG_E("redis %s:%d: %s", host, port, c && c->err ? c->errstr : "cannot connect");
+	if (!c || util_random(fresh, sizeof(fresh))) {
+		ULOG_E("redis %s: cannot read or create potluck:secret", a.name);
 		goto out;
 	}
-	if (pass[0] && (rep = redisCommand(c, "AUTH %s", pass)))
-		freeReplyObject(rep);
-	if (db && (rep = redisCommand(c, "SELECT %d", db)))
-		freeReplyObject(rep);
 	if ((rep = redisCommand(c, "SET potluck:secret %b NX", fresh, sizeof(fresh))))
 		freeReplyObject(rep);
 	rep = redisCommand(c, "GET potluck:secret");
@@ -257,7 +252,7 @@ static int load_secret_redis(struct server *s)
 		util_sha256(rep->str, rep->len, s->secret);
 		rc = 0;
 	} else {
-		ULOG_E("redis %s:%d: cannot read or create potluck:secret", host, port);
+		ULOG_E("redis %s: cannot read or create potluck:secret", a.name);
 	}
 	if (rep)
 		freeReplyObject(rep);

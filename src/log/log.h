@@ -130,11 +130,22 @@ struct uv_loop_s;
 /* The embedded backend: rooms are files under dir/rooms/; fsync at most every
  * fsync_ms (0: after every batch). */
 struct log *log_filelog_new(struct uv_loop_s *loop, const char *dir, unsigned fsync_ms);
-/* The Redis backend: url is redis://[:password@]host:port[/db]. Connects in
- * the background (and again after any loss); NULL only for a bad URL. */
+/* The Redis backend: url is redis://[:password@]host[:port][/db], or
+ * unix://[:password@]/path/to/redis.sock[?db=N] for a Redis on the same
+ * machine. Connects in the background (and again after any loss); NULL only
+ * for a bad URL. */
 struct log *log_redislog_new(struct uv_loop_s *loop, const char *url);
 bool log_redis_up(const struct log *log);
-int log_redis_parse_url(const char *url, char *host, size_t hn, int *port, char *pass,
-			size_t pn, int *db);
+
+struct log_redis_addr {
+	char host[256]; /* or the path of a Unix socket, when port is 0 */
+	int port;
+	char pass[256];
+	int db;
+	char name[272]; /* host:port or the path, for messages */
+};
+int log_redis_parse_url(const char *url, struct log_redis_addr *a);
+/* A blocking connection to a, authenticated and on its db, or NULL (logged). */
+struct redisContext *log_redis_connect(const struct log_redis_addr *a, int timeout_s);
 
 #endif

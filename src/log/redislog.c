@@ -92,10 +92,7 @@ struct rlroom {
 struct redislog {
 	struct log base;
 	uv_loop_t *loop;
-	char host[256];
-	int port;
-	char pass[256];
-	int db;
+	struct log_redis_addr addr;
 	redisAsyncContext *cmd, *sub;
 	bool cmd_up, sub_up;
 	char sha[41];
@@ -490,18 +487,10 @@ static int rl_read(struct log *log, const char *id, uint64_t upto,
 		   void (*cb)(void *ctx, const struct log_rec *rec), void *ctx)
 {
 	struct redislog *rl = (struct redislog *)log;
-	struct timeval tv = {5, 0};
-	redisContext *c = redisConnectWithTimeout(rl->host, rl->port, tv);
-	if (!c || c->err) {
-		if (c)
-			redisFree(c);
+	redisContext *c = log_redis_connect(&rl->addr, 5);
+	if (!c)
 		return PL_EUNAVAIL;
-	}
 	redisReply *rep;
-	if (rl->pass[0] && (rep = redisCommand(c, "AUTH %s", rl->pass)))
-		freeReplyObject(rep);
-	if (rl->db && (rep = redisCommand(c, "SELECT %d", rl->db)))
-		freeReplyObject(rep);
 	char key[96], from[32];
 	snprintf(key, sizeof(key), "potluck:{%s}:log", id);
 	uint64_t seq = 0;
@@ -590,7 +579,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	bool is_cmd = ac == rl->cmd;
 	if (status != REDIS_OK) { /* hiredis frees the context after this */
 		if (!rl->closing)
-			ULOG_W("redis %s:%d: %s", rl->host, rl->port, ac->errstr);
+			ULOG_W("redis %s: %s", rl->addr.name, ac->errstr);
 		if (is_cmd)
 			rl->cmd = NULL;
 		else
@@ -610,7 +599,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		rl->sub_up = true;
 	}
 	if (rl->cmd_up && rl->sub_up) {
-		ULOG_I("redis %s:%d: connected", rl->host, rl->port);
+		ULOG_I("redis %s: connected", rl->addr.name);
 		rl->backoff_ms = 0;
 		map_each(&rl->rooms, s)
 		{
@@ -633,7 +622,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 		rl->sub_up = false;
 	}
 	if (!rl->closing)
-		ULOG_W("redis %s:%d: connection lost; reconnecting", rl->host, rl->port);
+		ULOG_W("redis %s: connection lost; reconnecting", rl->addr.name);
 	map_each(&rl->rooms, s)
 		((struct rlroom *)s->val)->subscribed = false;
 	rl->contexts--;
@@ -643,7 +632,9 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 static redisAsyncContext *open_one(struct redislog *rl)
 {
-	redisAsyncContext *ac = redisAsyncConnect(rl->host, rl->port);
+	const struct log_redis_addr *a = &rl->addr;
+	redisAsyncContext *ac = a->port ? redisAsyncConnect(a->host, a->port)
+					: redisAsyncConnectUnix(a->host);
 	if (!ac || ac->err) {
 		if (ac)
 			redisAsyncFree(ac);
@@ -657,10 +648,10 @@ static redisAsyncContext *open_one(struct redislog *rl)
 	rl->contexts++;
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	if (rl->pass[0])
-		redisAsyncCommand(ac, NULL, NULL, "AUTH %s", rl->pass);
-	if (rl->db)
-		redisAsyncCommand(ac, NULL, NULL, "SELECT %d", rl->db);
+	if (a->pass[0])
+		redisAsyncCommand(ac, NULL, NULL, "AUTH %s", a->pass);
+	if (a->db)
+		redisAsyncCommand(ac, NULL, NULL, "SELECT %d", a->db);
 	return ac;
 }
 
@@ -773,33 +764,68 @@ static const struct log_ops redislog_ops = {
 	.free = rl_free,
 };
 
-int log_redis_parse_url(const char *url, char *host, size_t hn, int *port, char *pass,
-			size_t pn, int *db)
+/* [:password@] at p: the password, if any, to a->pass; returns what follows */
+static const char *parse_password(const char *p, struct log_redis_addr *a)
 {
+	const char *at = strrchr(p, '@');
+	if (!at)
+		return p;
+	const char *colon = memchr(p, ':', (size_t)(at - p));
+	const char *pw = colon ? colon + 1 : p;
+	snprintf(a->pass, sizeof(a->pass), "%.*s", (int)(at - pw), pw);
+	return at + 1;
+}
+
+int log_redis_parse_url(const char *url, struct log_redis_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!strncmp(url, "unix://", 7)) { /* unix://[:pw@]/path[?db=N] */
+		const char *p = parse_password(url + 7, a), *q = strchr(p, '?');
+		size_t pl = q ? (size_t)(q - p) : strlen(p);
+		if (p[0] != '/' || pl >= sizeof(a->host))
+			return PL_EBADREQ;
+		if (q && (strncmp(q, "?db=", 4) || (a->db = atoi(q + 4)) < 0))
+			return PL_EBADREQ;
+		snprintf(a->host, sizeof(a->host), "%.*s", (int)pl, p);
+		snprintf(a->name, sizeof(a->name), "%s", a->host);
+		return 0;
+	}
 	const char *p = url;
-	*port = 6379;
-	*db = 0;
-	pass[0] = '\0';
+	a->port = 6379;
 	if (!strncmp(p, "redis://", 8))
 		p += 8;
-	const char *at = strrchr(p, '@');
-	if (at) {
-		const char *colon = memchr(p, ':', (size_t)(at - p));
-		const char *pw = colon ? colon + 1 : p;
-		snprintf(pass, pn, "%.*s", (int)(at - pw), pw);
-		p = at + 1;
-	}
+	p = parse_password(p, a);
 	const char *slash = strchr(p, '/');
 	const char *colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
 	size_t hl = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
-	if (!hl || hl >= hn)
+	if (!hl || hl >= sizeof(a->host))
 		return PL_EBADREQ;
-	snprintf(host, hn, "%.*s", (int)hl, p);
-	if (colon && (*port = atoi(colon + 1)) <= 0)
+	snprintf(a->host, sizeof(a->host), "%.*s", (int)hl, p);
+	if (colon && ((a->port = atoi(colon + 1)) <= 0 || a->port > 65535))
 		return PL_EBADREQ;
 	if (slash && slash[1])
-		*db = atoi(slash + 1);
+		a->db = atoi(slash + 1);
+	snprintf(a->name, sizeof(a->name), "%s:%d", a->host, a->port);
 	return 0;
+}
+
+redisContext *log_redis_connect(const struct log_redis_addr *a, int timeout_s)
+{
+	struct timeval tv = {timeout_s, 0};
+	redisContext *c = a->port ? redisConnectWithTimeout(a->host, a->port, tv)
+				  : redisConnectUnixWithTimeout(a->host, tv);
+	if (!c || c->err) {
+		ULOG_W("redis %s: %s", a->name, c ? c->errstr : "cannot connect");
+		if (c)
+			redisFree(c);
+		return NULL;
+	}
+	redisReply *rep;
+	if (a->pass[0] && (rep = redisCommand(c, "AUTH %s", a->pass)))
+		freeReplyObject(rep);
+	if (a->db && (rep = redisCommand(c, "SELECT %d", a->db)))
+		freeReplyObject(rep);
+	return c;
 }
 
 struct log *log_redislog_new(uv_loop_t *loop, const char *url)
@@ -807,9 +833,10 @@ struct log *log_redislog_new(uv_loop_t *loop, const char *url)
 	struct redislog *rl = calloc(1, sizeof(*rl));
 	if (!rl)
 		return NULL;
-	if (log_redis_parse_url(url, rl->host, sizeof(rl->host), &rl->port, rl->pass,
-				sizeof(rl->pass), &rl->db)) {
-		ULOG_E("bad Redis URL: %s (redis://[:password@]host:port[/db])", url);
+	if (log_redis_parse_url(url, &rl->addr)) {
+		ULOG_E("bad Redis URL: %s (redis://[:password@]host[:port][/db] or "
+		       "unix://[:password@]/path/to/redis.sock[?db=N])",
+		       url);
 		free(rl);
 		return NULL;
 	}

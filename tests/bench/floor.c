@@ -30,10 +30,11 @@
  * - a connection whose queue passes 4,096 frames is dropped (potluck's bound
  *   too), so a reader that stops cannot make it grow without limit;
  * - pings are answered, a close frame is answered and the socket closed;
- * - with --redis HOST:PORT, the floor of a pair of instances through Redis
- *   pub/sub (beside potluck's s3): a data frame is not queued on the room
- *   but PUBLISHed, as the room number and the payload, on one channel that
- *   every instance subscribes to; each published message becomes one frame
+ * - with --redis HOST:PORT (or the PATH of its Unix socket), the floor of
+ *   a pair of instances through Redis pub/sub (beside potluck's s3): a
+ *   data frame is not queued on the room but PUBLISHed, as the room number
+ *   and the payload, on one channel that every instance subscribes to;
+ *   each published message becomes one frame
  *   queued on the instance's own members of that room, so every instance
  *   delivers a room's messages in Redis's one order, as potluck does. The
  *   PUBLISHes of a batch of events go out in one write(), before the sends,
@@ -44,7 +45,7 @@
  * remains is the kernel's loopback TCP send per delivery, plus a few
  * pointer moves.
  *
- * usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring] [--redis HOST:PORT]
+ * usage: floor [--host 127.0.0.1] [--port 8090] [--io-uring] [--redis HOST:PORT|PATH]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,6 +67,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define RDBUF (256 * 1024)
@@ -356,24 +358,36 @@ static void on_sub_readable(void)
 	}
 }
 
-static int redis_connect(const char *hostport, struct conn *tag, bool nonblock)
+/* HOST:PORT over TCP, or a path (starting with '/') to Redis's Unix socket */
+static int redis_connect(const char *where, struct conn *tag, bool nonblock)
 {
-	char host[256];
-	const char *colon = strrchr(hostport, ':');
-	if (!colon || (size_t)(colon - hostport) >= sizeof(host))
-		return -1;
-	memcpy(host, hostport, (size_t)(colon - hostport));
-	host[colon - hostport] = 0;
-	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai;
-	if (getaddrinfo(host, colon + 1, &hints, &ai))
-		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+	int fd = -1, one = 1;
+	if (where[0] == '/') {
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		if (strlen(where) >= sizeof(sun.sun_path))
+			return -1;
+		strcpy(sun.sun_path, where);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+			return -1;
+	} else {
+		char host[256];
+		const char *colon = strrchr(where, ':');
+		if (!colon || (size_t)(colon - where) >= sizeof(host))
+			return -1;
+		memcpy(host, where, (size_t)(colon - where));
+		host[colon - where] = 0;
+		struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai;
+		if (getaddrinfo(host, colon + 1, &hints, &ai))
+			return -1;
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+			freeaddrinfo(ai);
+			return -1;
+		}
 		freeaddrinfo(ai);
-		return -1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	freeaddrinfo(ai);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (nonblock)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
@@ -717,7 +731,7 @@ int main(int argc, char **argv)
 			redis = optarg;
 		else {
 			fprintf(ch == 'H' ? stdout : stderr, "usage: floor [--host 127.0.0.1] [--port 8090] "
-							     "[--io-uring] [--redis HOST:PORT]\n");
+							     "[--io-uring] [--redis HOST:PORT|PATH]\n");
 			return ch == 'H' ? 0 : 2;
 		}
 	}

@@ -16,6 +16,8 @@
 //   - an instance frozen (SIGSTOP) for longer than TTL + grace: its members
 //     leave, and its clients are told so when it wakes;
 //   - resume on another instance by seq: exactly the missed events;
+//   - a Redis on the same machine through its Unix socket (unix://PATH):
+//     one session with an instance on TCP; a malformed unix:// URL refused;
 //   - figures (diagnostics, not assertions): cross-instance chat latency, the
 //     time to load a room of 10,000 records from its stream.
 //
@@ -26,7 +28,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect as tcpConnect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { startServer, createRoom } from '../lib/server.mjs';
+import { spawn } from 'node:child_process';
+import { startServer, createRoom, binary, tempDir } from '../lib/server.mjs';
 import { connect, joinedClient, closeAll, chatView, memberOf } from '../lib/client.mjs';
 import { stopCleanly } from '../lib/lifecycle.mjs';
 import { startRedis } from '../lib/redis.mjs';
@@ -299,6 +302,50 @@ describe('scale-out through Redis', { concurrency: 2 }, () => {
         const ok2 = await okReq(b, { t: 'chat', text: 'still here' });
         await allSee([f, b], ok2.seq);
       }));
+  });
+
+  describe('through a Unix socket', { concurrency: 1 }, () => {
+    let redis;
+    before(async () => { redis = await startRedis({ unixSocket: true }); });
+    after(async () => { await redis?.stop(); });
+
+    it('an instance on unix://PATH and one on TCP serve one session: the same events, a token good on both',
+      { timeout: 60000 }, withCluster(() => redis, async (t, cl) => {
+        const [A] = await cl.start(1, { url: redis.unixUrl });
+        const [B] = await cl.start(1);
+        const room = await createRoom(A, 'Over the socket');
+        const f = await cl.join(A, room.room_id, 'Fran', room.facilitator_key);
+        const b = await cl.join(B, room.room_id, 'Bob');
+        const ok1 = await okReq(f, { t: 'chat', text: 'from the socket side' });
+        const ok2 = await okReq(b, { t: 'chat', text: 'from the TCP side' });
+        await allSee([f, b], Math.max(ok1.seq, ok2.seq));
+        const texts = (c) => eventsOfType(c.events(), 'chat').map((e) => e.text);
+        assert.deepEqual(texts(f), texts(b), 'one order on both');
+        assert.deepEqual(texts(f), ['from the socket side', 'from the TCP side']);
+        // A's two connections (commands, subscription) come through the socket
+        const onSocket = (await redis.cli('CLIENT', 'LIST'))
+          .filter((l) => l.includes(`addr=${redis.socket}`) && !/ cmd=client/.test(l));
+        assert.equal(onSocket.length, 2, `A's connections on the socket:\n${onSocket.join('\n')}`);
+        // the secret A read through the socket is B's: a token from A resumes on B
+        const r = await cl.open(B, 'Fran again');
+        const back = await r.resume(f);
+        assert.equal(back.t, 'ok', JSON.stringify(back));
+        assert.equal(back.member, f.member);
+      }));
+
+    it('a unix:// URL that is not an absolute path is refused at start, with the forms it takes', { timeout: 20000 },
+      async () => {
+        const proc = spawn(binary, ['--host', '127.0.0.1', '--port', '0', '--data-dir', tempDir(),
+          '--redis', 'unix://redis.sock'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        proc.stderr.on('data', (d) => { err += d; });
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+        const code = await new Promise((res) => proc.on('exit', (c) => res(c)));
+        clearTimeout(timer);
+        assert.equal(code, 1, `exit status; stderr:\n${err}`);
+        assert.match(err, /bad Redis URL: unix:\/\/redis\.sock/);
+        assert.match(err, /unix:\/\/\[:password@\]\/path\/to\/redis\.sock/);
+      });
   });
 
   describe('sessions', { concurrency: 1 }, () => {

@@ -2,8 +2,10 @@
 // dir, with AOF on and RDB snapshots off; it can be stopped, killed and
 // started again on the same port and dir (AOF brings the data back).
 //
-//   const redis = await startRedis();            // { dir?, port? }
+//   const redis = await startRedis();            // { dir?, port?, unixSocket? }
 //   redis.port, redis.url ('redis://127.0.0.1:PORT'), redis.dir
+//   redis.socket, redis.unixUrl ('unix://DIR/redis.sock'): with unixSocket,
+//     it listens on that Unix socket too
 //   await redis.cli('PUBSUB', 'NUMSUB', ch)      // redis-cli's output lines (array)
 //   await redis.stop()                           // SIGTERM (a clean shutdown), resolves on exit
 //   await redis.kill()                           // SIGKILL, resolves on exit
@@ -14,6 +16,7 @@
 // Readiness is polled with PING and a deadline. The binaries are
 // $REDIS_SERVER / $REDIS_CLI or redis-server / redis-cli on the PATH.
 import { spawn, execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { freePort, tempDir } from './server.mjs';
 
 export const redisServer = process.env.REDIS_SERVER || 'redis-server';
@@ -38,6 +41,7 @@ export function cli(port, args, { timeoutMs = 3000 } = {}) {
 export async function startRedis(opts = {}) {
   const dir = opts.dir || tempDir('potluck-redis-');
   const port = opts.port || await freePort();
+  const socket = opts.unixSocket ? join(dir, 'redis.sock') : null;
   let out = '';
   let proc = null;
   let exited = null;
@@ -45,7 +49,8 @@ export async function startRedis(opts = {}) {
   async function launch() {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
       '--appendonly', 'yes', '--save', '', '--daemonize', 'no', '--logfile', '',
-      '--protected-mode', 'yes', '--loglevel', 'notice'];
+      '--protected-mode', 'yes', '--loglevel', 'notice',
+      ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : [])];
     const p = spawn(redisServer, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     running.add(p);
@@ -84,6 +89,8 @@ export async function startRedis(opts = {}) {
   return {
     port, dir,
     url: `redis://127.0.0.1:${port}`,
+    socket,
+    unixUrl: socket && `unix://${socket}`,
     get proc() { return proc; },
     get running() { return !!proc && proc.exitCode === null && proc.signalCode === null; },
     logs: () => out,
