@@ -34,8 +34,8 @@
  *   a pair of instances through Redis pub/sub (beside potluck's s3): a
  *   data frame is not queued on the room but PUBLISHed, as the room number
  *   and the payload, on one channel that every instance subscribes to;
- *   each published message becomes one frame
- *   queued on the instance's own members of that room, so every instance
+ *   each published message becomes one frame queued on the instance's own
+ *   members of that room, so every instance
  *   delivers a room's messages in Redis's one order, as potluck does. The
  *   PUBLISHes of a batch of events go out in one write(), before the sends,
  *   on a connection that asked for no replies (CLIENT REPLY OFF). One
@@ -361,14 +361,18 @@ static void on_sub_readable(void)
 /* HOST:PORT over TCP, or a path (starting with '/') to Redis's Unix socket */
 static int redis_connect(const char *where, struct conn *tag, bool nonblock)
 {
-	int fd = -1, one = 1;
+	int fd, one = 1;
 	if (where[0] == '/') {
 		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 		if (strlen(where) >= sizeof(sun.sun_path))
 			return -1;
 		strcpy(sun.sun_path, where);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
 			return -1;
 	} else {
 		char host[256];
@@ -381,11 +385,13 @@ static int redis_connect(const char *where, struct conn *tag, bool nonblock)
 		if (getaddrinfo(host, colon + 1, &hints, &ai))
 			return -1;
 		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
-			freeaddrinfo(ai);
-			return -1;
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+			close(fd);
+			fd = -1;
 		}
 		freeaddrinfo(ai);
+		if (fd < 0)
+			return -1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	if (nonblock)
@@ -401,10 +407,11 @@ static void on_frame(struct conn *c, uint8_t *fr, size_t h, size_t n)
 	uint8_t *mask = fr + h - 4, *p = fr + h;
 	for (size_t i = 0; i < n; i++)
 		p[i] ^= mask[i & 3];
-	if (op <= 2 && redis_pub >= 0) {
-		publish(c->room, p, n);
-	} else if (op <= 2) {
-		broadcast(c->room, p, n);
+	if (op <= 2) {
+		if (redis_pub >= 0)
+			publish(c->room, p, n);
+		else
+			broadcast(c->room, p, n);
 	} else if (op == 0x9) {
 		send_to(c, frame_new(0xa, p, n));
 	} else if (op == 0x8) {
@@ -790,11 +797,12 @@ int main(int argc, char **argv)
 				accept_all(lfd);
 				continue;
 			}
-			if (c == &redis_pub_tag || c == &redis_sub_tag) {
-				if (c == &redis_pub_tag)
-					on_pub_readable();
-				else
-					on_sub_readable();
+			if (c == &redis_pub_tag) {
+				on_pub_readable();
+				continue;
+			}
+			if (c == &redis_sub_tag) {
+				on_sub_readable();
 				continue;
 			}
 			if (c->dead)
